@@ -1,0 +1,99 @@
+"""initspec: typed, validated, config-driven weight initialization for PyTorch.
+
+The config half (models, parsing, the JSON Schema) never imports torch; the walker, ``BaseModule`` and
+checkpoint loading are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from initspec._errors import (
+    CheckpointError,
+    InitConfigError,
+    InitPlanError,
+    InitSpecError,
+    InitWarning,
+    Problem,
+)
+from initspec.configs import (
+    BaseInit,
+    Caffe2XavierInit,
+    ConstantInit,
+    InitConfig,
+    InitializerConfig,
+    KaimingInit,
+    NormalInit,
+    Override,
+    PretrainedInit,
+    TruncNormalInit,
+    UniformInit,
+    XavierInit,
+)
+from initspec.registry import lint_init_cfg, parse_init_cfg, register_initializer, registered_types
+from initspec.schema import init_cfg_json_schema
+
+if TYPE_CHECKING:
+    from initspec.checkpoint import load_checkpoint
+    from initspec.modules import BaseModule, ModuleDict, ModuleList, Sequential
+    from initspec.plan import InitPlan, InitReport, initialize, plan_init
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "BaseModule": "initspec.modules",
+    "InitPlan": "initspec.plan",
+    "InitReport": "initspec.plan",
+    "ModuleDict": "initspec.modules",
+    "ModuleList": "initspec.modules",
+    "Sequential": "initspec.modules",
+    "initialize": "initspec.plan",
+    "load_checkpoint": "initspec.checkpoint",
+    "plan_init": "initspec.plan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'initspec' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "BaseInit",
+    "BaseModule",
+    "Caffe2XavierInit",
+    "CheckpointError",
+    "ConstantInit",
+    "InitConfig",
+    "InitConfigError",
+    "InitPlan",
+    "InitPlanError",
+    "InitReport",
+    "InitSpecError",
+    "InitWarning",
+    "InitializerConfig",
+    "KaimingInit",
+    "ModuleDict",
+    "ModuleList",
+    "NormalInit",
+    "Override",
+    "PretrainedInit",
+    "Problem",
+    "Sequential",
+    "TruncNormalInit",
+    "UniformInit",
+    "XavierInit",
+    "__version__",
+    "init_cfg_json_schema",
+    "initialize",
+    "lint_init_cfg",
+    "load_checkpoint",
+    "parse_init_cfg",
+    "plan_init",
+    "register_initializer",
+    "registered_types",
+]

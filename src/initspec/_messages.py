@@ -1,0 +1,115 @@
+"""Turn pydantic validation errors into problems that name the location, the expectation and the value."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+from initspec._errors import Problem
+from initspec.configs._base import INITIALIZERS
+
+__all__ = ["did_you_mean", "problems_from_errors"]
+
+_FIELD_EXPECTATIONS = {"layer": "a str or a list of str", "override": "a dict or a list of dicts"}
+_CONTAINER_ERRORS = {"tuple_type", "list_type", "model_attributes_type", "dict_type", "model_type"}
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.lower() == word.lower() or word.lower().startswith(c.lower())][:1]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def problems_from_errors(errors: Sequence[ErrorDetails], raw: object) -> tuple[Problem, ...]:
+    """One ``Problem`` per pydantic error, located along the keys the user actually wrote in ``raw``."""
+    return tuple(_problem(err, raw) for err in errors)
+
+
+def _problem(err: ErrorDetails, raw: object) -> Problem:
+    loc, parents = _real_loc(err["loc"], raw)
+    kind = err["type"]
+    if kind == "union_tag_invalid":
+        return Problem((*loc, "type"), _unknown_type(str(err.get("ctx", {}).get("tag"))))
+    if kind == "union_tag_not_found":
+        return Problem(loc, f"missing 'type'; expected one of: {', '.join(sorted(INITIALIZERS.names))}")
+    if kind == "extra_forbidden":
+        return Problem(loc, _unknown_key(str(loc[-1]), parents[-1] if parents else None, loc))
+    if kind == "missing":
+        owner = _type_of(parents[-1]) if parents else None
+        name = err["loc"][-1]
+        return Problem(loc, f"missing required argument '{name}'" + (f" for {owner}" if owner else ""))
+    return Problem(loc, _mismatch(err, loc))
+
+
+def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int, ...], list[object]]:
+    """Keep only the segments present in ``raw`` (drops union tags and synthetic wrappers)."""
+    kept: list[str | int] = []
+    parents: list[object] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            parents.append(node)
+            node = node[part]
+        elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+            parents.append(node)
+            node = node[part]
+        else:
+            continue
+        kept.append(part)
+    if isinstance(node, Mapping):
+        parents.append(node)
+    return tuple(kept), parents
+
+
+def _type_of(node: object) -> str | None:
+    if isinstance(node, Mapping) and isinstance(node.get("type"), str):
+        return str(node["type"])
+    return None
+
+
+def _unknown_type(tag: str) -> str:
+    names = INITIALIZERS.names
+    hint = did_you_mean(tag.removesuffix("Init"), names) or "."
+    return f"unknown initializer type '{tag}'{hint} Allowed types: {', '.join(sorted(names))}"
+
+
+def _unknown_key(key: str, parent: object, loc: tuple[str | int, ...]) -> str:
+    owner = _type_of(parent)
+    cls = INITIALIZERS.get(owner) if owner else None
+    if cls is None:
+        return f"unknown key '{key}'"
+    fields = set(cls.model_fields) - {"type"}
+    allowed = sorted(fields - {"override"} | {"name"} if "override" in loc[:-1] else fields)
+    text = f"unknown key '{key}' for {owner}"
+    if cls.fixed_arguments:
+        text += f" ({cls.fixed_arguments})"
+    return f"{text}{did_you_mean(key, allowed) or '.'} Allowed keys: {', '.join(allowed)}"
+
+
+def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
+    kind, value = err["type"], err.get("input")
+    field = next((p for p in reversed(loc) if isinstance(p, str)), None)
+    if kind in _CONTAINER_ERRORS:
+        expected = _FIELD_EXPECTATIONS.get(str(field), "a dict") if loc else "a dict or a list of dicts"
+        return f"expected {expected}, got {_describe(value)}"
+    text = re.sub(r"^(Input should be |Value error, )", "", err["msg"])
+    if err["msg"].startswith("Input should be"):
+        article = "a value " if text.startswith(("greater", "less")) else ""
+        text = f"expected {article}{text}, got {_describe(value)}"
+    if kind == "literal_error" and isinstance(value, str):
+        choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        text += did_you_mean(value, choices)
+    return text
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"

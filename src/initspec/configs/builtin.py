@@ -1,0 +1,269 @@
+"""The eight OpenMMLab initializers as frozen pydantic models, with mmengine's names and defaults."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from initspec.configs._base import (
+    BaseInit,
+    Distribution,
+    InitializerConfig,
+    LayerInput,
+    Mode,
+    Nonlinearity,
+    Number,
+    OverrideInput,
+    Overrides,
+)
+
+__all__ = [
+    "BUILTIN_TYPES",
+    "Caffe2XavierInit",
+    "ConstantInit",
+    "KaimingInit",
+    "NormalInit",
+    "PretrainedInit",
+    "TruncNormalInit",
+    "UniformInit",
+    "XavierInit",
+]
+
+_STD = "Standard deviation of the normal distribution."
+_DISTRIBUTION = "Draw from a `normal` or a `uniform` distribution."
+
+
+class ConstantInit(BaseInit):
+    """Fill the weight with `val` and the bias with a constant."""
+
+    type: Literal["Constant"] = "Constant"
+    val: Number = Field(description="The value written to every element of the weight.")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            val: float,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Constant"] = ...,
+        ) -> None: ...
+
+
+class XavierInit(BaseInit):
+    """Xavier (Glorot) initialization of the weight: std = gain * sqrt(2 / (fan_in + fan_out))."""
+
+    type: Literal["Xavier"] = "Xavier"
+    gain: Number = Field(default=1, description="Scaling factor applied to the standard deviation.")
+    distribution: Distribution = Field(default="normal", description=_DISTRIBUTION)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            gain: float = ...,
+            distribution: Distribution = ...,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Xavier"] = ...,
+        ) -> None: ...
+
+
+class NormalInit(BaseInit):
+    """Draw the weight from N(mean, std^2)."""
+
+    type: Literal["Normal"] = "Normal"
+    mean: Number = Field(default=0, description="Mean of the normal distribution.")
+    std: Number = Field(default=1, ge=0, description=_STD)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            mean: float = ...,
+            std: float = ...,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Normal"] = ...,
+        ) -> None: ...
+
+
+class TruncNormalInit(BaseInit):
+    """Draw the weight from N(mean, std^2) truncated to the absolute interval [a, b]."""
+
+    type: Literal["TruncNormal"] = "TruncNormal"
+    mean: Number = Field(default=0, description="Mean of the underlying normal distribution.")
+    std: Number = Field(default=1, gt=0, description=_STD)
+    a: Number = Field(default=-2, description="Lower cutoff, an absolute value (not a multiple of std).")
+    b: Number = Field(default=2, description="Upper cutoff, an absolute value (not a multiple of std).")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            mean: float = ...,
+            std: float = ...,
+            a: float = ...,
+            b: float = ...,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["TruncNormal"] = ...,
+        ) -> None: ...
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> TruncNormalInit:
+        if not self.a < self.b:
+            raise PydanticCustomError(
+                "bounds_order", "expected a < b for TruncNormal, got a={a}, b={b}", {"a": self.a, "b": self.b}
+            )
+        return self
+
+
+class UniformInit(BaseInit):
+    """Draw the weight from the uniform distribution U(a, b)."""
+
+    type: Literal["Uniform"] = "Uniform"
+    a: Number = Field(default=0, description="Lower bound of the uniform distribution.")
+    b: Number = Field(default=1, description="Upper bound of the uniform distribution.")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            a: float = ...,
+            b: float = ...,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Uniform"] = ...,
+        ) -> None: ...
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> UniformInit:
+        if not self.a <= self.b:
+            raise PydanticCustomError(
+                "bounds_order", "expected a <= b for Uniform, got a={a}, b={b}", {"a": self.a, "b": self.b}
+            )
+        return self
+
+
+class KaimingInit(BaseInit):
+    """Kaiming (He) initialization of the weight. Note mmengine's default `mode` is `fan_out`."""
+
+    type: Literal["Kaiming"] = "Kaiming"
+    a: Number = Field(default=0, description="Negative slope of the rectifier (used with `leaky_relu`).")
+    mode: Mode = Field(
+        default="fan_out",
+        description="`fan_in` preserves the variance of the forward pass, `fan_out` that of the backward pass.",
+    )
+    nonlinearity: Nonlinearity = Field(
+        default="relu", description="The non-linear function the gain is computed for."
+    )
+    distribution: Distribution = Field(default="normal", description=_DISTRIBUTION)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            a: float = ...,
+            mode: Mode = ...,
+            nonlinearity: Nonlinearity = ...,
+            distribution: Distribution = ...,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Kaiming"] = ...,
+        ) -> None: ...
+
+
+class Caffe2XavierInit(BaseInit):
+    """Caffe2's Xavier: Kaiming uniform with a=1, mode=fan_in, nonlinearity=leaky_relu."""
+
+    type: Literal["Caffe2Xavier"] = "Caffe2Xavier"
+    fixed_arguments: ClassVar[str] = (
+        "Caffe2Xavier fixes a=1, mode='fan_in', nonlinearity='leaky_relu' and distribution='uniform'; "
+        "use type='Kaiming' to choose them"
+    )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            layer: LayerInput = ...,
+            bias: float = ...,
+            bias_prob: float | None = ...,
+            override: OverrideInput = ...,
+            type: Literal["Caffe2Xavier"] = ...,
+        ) -> None: ...
+
+
+class PretrainedInit(InitializerConfig):
+    """Load weights from a checkpoint into the module the config belongs to."""
+
+    type: Literal["Pretrained"] = "Pretrained"
+    fixed_arguments: ClassVar[str] = (
+        "Pretrained loads into the whole module and takes no 'layer', 'bias' or 'bias_prob'"
+    )
+    checkpoint: str = Field(
+        min_length=1,
+        description="Path or URL of the checkpoint: a local path, file://, http(s)://, torchvision://NAME "
+        "or open-mmlab://NAME.",
+    )
+    prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Load only the keys under this prefix (a trailing dot is added), with the prefix removed.",
+    )
+    map_location: str | None = Field(default="cpu", description="Device the checkpoint tensors are loaded to.")
+    strict: bool = Field(
+        default=False,
+        description="Raise, before any write, when keys are missing, unexpected or of another shape.",
+    )
+    override: Overrides = Field(
+        default=(),
+        description="Submodules to re-initialize after loading, by attribute name.",
+    )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            checkpoint: str,
+            prefix: str | None = ...,
+            map_location: str | None = ...,
+            strict: bool = ...,
+            override: OverrideInput = ...,
+            type: Literal["Pretrained"] = ...,
+        ) -> None: ...
+
+
+BUILTIN_TYPES: tuple[type[InitializerConfig], ...] = (
+    ConstantInit,
+    XavierInit,
+    NormalInit,
+    TruncNormalInit,
+    UniformInit,
+    KaimingInit,
+    Caffe2XavierInit,
+    PretrainedInit,
+)

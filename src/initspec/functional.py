@@ -1,0 +1,394 @@
+"""Tensor- and module-level initializers that reproduce mmengine's random draws bit for bit.
+
+The tensor-level primitives (``constant_``, ``normal_``, ``uniform_``, ``trunc_normal_``, ``xavier_``,
+``kaiming_``) fill one tensor in place. They consume the random stream exactly as mmengine 0.10.7 does, so
+under the same seed they give the same bits, and they accept an explicit ``generator`` so that a caller can
+draw without touching the global RNG. Tensors on the ``meta`` device are left untouched.
+
+The module-level helpers (``constant_init``, ``xavier_init``, ...) keep mmengine's names, argument order and
+defaults: they fill ``module.weight`` first and then set ``module.bias`` to a constant, skipping either when
+it is missing or ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Final, Literal, get_args
+
+import torch
+from torch import nn
+
+from initspec._errors import InitWarning
+
+__all__ = [
+    "Distribution",
+    "Mode",
+    "Nonlinearity",
+    "bias_init_with_prob",
+    "caffe2_xavier_init",
+    "constant_",
+    "constant_init",
+    "fan_in_and_fan_out",
+    "kaiming_",
+    "kaiming_init",
+    "normal_",
+    "normal_init",
+    "trunc_normal_",
+    "trunc_normal_init",
+    "uniform_",
+    "uniform_init",
+    "xavier_",
+    "xavier_init",
+]
+
+Mode = Literal["fan_in", "fan_out"]
+Distribution = Literal["normal", "uniform"]
+Nonlinearity = Literal[
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "selu",
+]
+
+_MODES: Final[tuple[str, ...]] = get_args(Mode)
+_DISTRIBUTIONS: Final[tuple[str, ...]] = get_args(Distribution)
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        choices = ", ".join(repr(choice) for choice in allowed)
+        msg = f"{name} must be one of {choices} (got {value!r}); pass one of those strings"
+        raise ValueError(msg)
+
+
+def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
+    """Compute ``(fan_in, fan_out)`` from a weight shape, the way ``torch.nn.init`` does.
+
+    Taking a shape rather than a tensor lets a caller use the global shape of a sharded weight.
+
+    Args:
+        shape: The weight's shape, ``(out_features, in_features, *kernel)``.
+
+    Returns:
+        ``in_features * prod(kernel)`` and ``out_features * prod(kernel)``.
+
+    Raises:
+        ValueError: If the shape has fewer than 2 dimensions (a bias or a norm weight).
+    """
+    if len(shape) < 2:
+        msg = (
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+            f"(got shape {tuple(shape)}); Xavier and Kaiming need a weight of at least 2 dimensions, "
+            "use a constant or normal initializer for 1-D parameters"
+        )
+        raise ValueError(msg)
+    receptive_field = math.prod(shape[2:])
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    """Fill ``tensor`` with ``val`` in place; draws nothing from any RNG."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.constant_(tensor, val)
+
+
+def normal_(
+    tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Fill ``tensor`` in place from ``N(mean, std**2)`` with one ``normal_`` draw."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.normal_(tensor, mean, std, generator=generator)
+
+
+def uniform_(
+    tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Fill ``tensor`` in place from ``U(a, b)`` with one ``uniform_`` draw."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.uniform_(tensor, a, b, generator=generator)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(
+    tensor: torch.Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill ``tensor`` in place from ``N(mean, std**2)`` truncated to ``[a, b]``, as mmengine does.
+
+    This is mmengine's inverse-CDF sampler (one ``uniform_`` draw per element, then ``erfinv``), not
+    ``torch.nn.init.trunc_normal_``, whose algorithm gives different values for the same seed.
+
+    Args:
+        tensor: The tensor to fill.
+        mean: Mean of the underlying normal distribution.
+        std: Standard deviation of the underlying normal distribution.
+        a: Lower cutoff, an absolute value (not a multiple of ``std``).
+        b: Upper cutoff, an absolute value (not a multiple of ``std``).
+        generator: RNG to draw from; ``None`` uses the global one.
+
+    Returns:
+        ``tensor``, filled.
+
+    Example:
+        >>> w = trunc_normal_(torch.empty(768, 768), std=0.02)
+        >>> bool(w.abs().max() <= 2.0)
+        True
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        msg = (
+            f"trunc_normal_: mean={mean} is more than 2 std (std={std}) outside [a, b] = [{a}, {b}]; "
+            "the distribution of values may be incorrect. Move the mean inside [a, b] or widen the cutoffs"
+        )
+        warnings.warn(msg, InitWarning, stacklevel=2)
+    if tensor.is_meta:
+        return tensor
+    lower = _norm_cdf((a - mean) / std)
+    upper = _norm_cdf((b - mean) / std)
+    with torch.no_grad():
+        tensor.uniform_(2 * lower - 1, 2 * upper - 1, generator=generator)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        tensor.add_(mean)
+        tensor.clamp_(min=a, max=b)
+    return tensor
+
+
+def _draw(
+    tensor: torch.Tensor, std: float, distribution: Distribution, generator: torch.Generator | None
+) -> torch.Tensor:
+    # Same calls as torch.nn.init's xavier/kaiming bodies, so both paths consume identical draws.
+    with torch.no_grad():
+        if distribution == "uniform":
+            bound = math.sqrt(3.0) * std
+            return tensor.uniform_(-bound, bound, generator=generator)
+        return tensor.normal_(0, std, generator=generator)
+
+
+def xavier_(
+    tensor: torch.Tensor,
+    gain: float = 1.0,
+    distribution: Distribution = "normal",
+    *,
+    fan: tuple[int, int] | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill ``tensor`` in place with Xavier (Glorot) values, ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Args:
+        tensor: The weight to fill, at least 2-D unless ``fan`` is given.
+        gain: Scaling factor.
+        distribution: ``"normal"`` or ``"uniform"`` (bound ``sqrt(3) * std``).
+        fan: ``(fan_in, fan_out)`` to use instead of the tensor's own shape, for example the fans of the
+            global weight when ``tensor`` is one shard of it.
+        generator: RNG to draw from; ``None`` uses the global one.
+
+    Returns:
+        ``tensor``, filled.
+
+    Raises:
+        ValueError: If ``distribution`` is unknown, or the tensor has fewer than 2 dimensions and no ``fan``.
+    """
+    _check_choice("distribution", distribution, _DISTRIBUTIONS)
+    if tensor.is_meta:
+        return tensor
+    if fan is None:
+        init = nn.init.xavier_uniform_ if distribution == "uniform" else nn.init.xavier_normal_
+        return init(tensor, gain=gain, generator=generator)
+    fan_in, fan_out = fan
+    return _draw(tensor, gain * math.sqrt(2.0 / float(fan_in + fan_out)), distribution, generator)
+
+
+def kaiming_(
+    tensor: torch.Tensor,
+    a: float = 0.0,
+    mode: Mode = "fan_out",
+    nonlinearity: Nonlinearity = "relu",
+    distribution: Distribution = "normal",
+    *,
+    fan: tuple[int, int] | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill ``tensor`` in place with Kaiming (He) values, ``std = gain(nonlinearity, a) / sqrt(fan)``.
+
+    The default mode is ``"fan_out"``, mmengine's default, not torch's ``"fan_in"``.
+
+    Args:
+        tensor: The weight to fill, at least 2-D unless ``fan`` is given.
+        a: Negative slope of the rectifier; used only with ``"leaky_relu"``.
+        mode: Which fan to divide by; ``"fan_in"`` or ``"fan_out"`` (case-insensitive, as in torch).
+        nonlinearity: Name passed to ``torch.nn.init.calculate_gain``.
+        distribution: ``"normal"`` or ``"uniform"`` (bound ``sqrt(3) * std``).
+        fan: ``(fan_in, fan_out)`` to use instead of the tensor's own shape.
+        generator: RNG to draw from; ``None`` uses the global one.
+
+    Returns:
+        ``tensor``, filled.
+
+    Raises:
+        ValueError: If ``distribution``, ``mode`` or ``nonlinearity`` is unknown, or the tensor has fewer
+            than 2 dimensions and no ``fan``.
+    """
+    _check_choice("distribution", distribution, _DISTRIBUTIONS)
+    _check_choice("mode", mode.lower(), _MODES)
+    gain = nn.init.calculate_gain(nonlinearity, a)
+    if tensor.is_meta:
+        return tensor
+    if fan is None:
+        init = nn.init.kaiming_uniform_ if distribution == "uniform" else nn.init.kaiming_normal_
+        return init(tensor, a=a, mode=mode, nonlinearity=nonlinearity, generator=generator)
+    fan_for_mode = fan[0] if mode.lower() == "fan_in" else fan[1]
+    return _draw(tensor, gain / math.sqrt(fan_for_mode), distribution, generator)
+
+
+def _param(module: nn.Module, name: str) -> torch.Tensor | None:
+    value = getattr(module, name, None)
+    if value is None or isinstance(value, torch.Tensor):
+        return value
+    msg = f"{type(module).__name__}.{name} must be a tensor or None (got {type(value).__name__})"
+    raise TypeError(msg)
+
+
+def _init_module(module: nn.Module, init_weight: Callable[[torch.Tensor], object], bias: float) -> None:
+    # The weight is drawn before the bias is set, which is the order mmengine's RNG parity relies on.
+    weight = _param(module, "weight")
+    if weight is not None:
+        init_weight(weight)
+    bias_tensor = _param(module, "bias")
+    if bias_tensor is not None:
+        constant_(bias_tensor, bias)
+
+
+def constant_init(
+    module: nn.Module, val: float, bias: float = 0, *, generator: torch.Generator | None = None
+) -> None:
+    """Set ``module.weight`` to ``val`` and ``module.bias`` to ``bias``; ``generator`` is unused."""
+    _init_module(module, lambda w: constant_(w, val), bias)
+
+
+def xavier_init(
+    module: nn.Module,
+    gain: float = 1,
+    bias: float = 0,
+    distribution: Distribution = "normal",
+    *,
+    generator: torch.Generator | None = None,
+) -> None:
+    """Xavier-initialize ``module.weight`` and set ``module.bias`` to ``bias``.
+
+    Example:
+        >>> xavier_init(nn.Linear(4, 3), distribution="uniform")
+    """
+    _check_choice("distribution", distribution, _DISTRIBUTIONS)
+    _init_module(module, lambda w: xavier_(w, gain, distribution, generator=generator), bias)
+
+
+def normal_init(
+    module: nn.Module,
+    mean: float = 0,
+    std: float = 1,
+    bias: float = 0,
+    *,
+    generator: torch.Generator | None = None,
+) -> None:
+    """Draw ``module.weight`` from ``N(mean, std**2)`` and set ``module.bias`` to ``bias``."""
+    _init_module(module, lambda w: normal_(w, mean, std, generator=generator), bias)
+
+
+def trunc_normal_init(
+    module: nn.Module,
+    mean: float = 0,
+    std: float = 1,
+    a: float = -2,
+    b: float = 2,
+    bias: float = 0,
+    *,
+    generator: torch.Generator | None = None,
+) -> None:
+    """Draw ``module.weight`` with :func:`trunc_normal_` and set ``module.bias`` to ``bias``."""
+    _init_module(module, lambda w: trunc_normal_(w, mean, std, a, b, generator=generator), bias)
+
+
+def uniform_init(
+    module: nn.Module,
+    a: float = 0,
+    b: float = 1,
+    bias: float = 0,
+    *,
+    generator: torch.Generator | None = None,
+) -> None:
+    """Draw ``module.weight`` from ``U(a, b)`` and set ``module.bias`` to ``bias``."""
+    _init_module(module, lambda w: uniform_(w, a, b, generator=generator), bias)
+
+
+def kaiming_init(
+    module: nn.Module,
+    a: float = 0,
+    mode: Mode = "fan_out",
+    nonlinearity: Nonlinearity = "relu",
+    bias: float = 0,
+    distribution: Distribution = "normal",
+    *,
+    generator: torch.Generator | None = None,
+) -> None:
+    """Kaiming-initialize ``module.weight`` (default mode ``"fan_out"``) and set ``module.bias`` to ``bias``.
+
+    Example:
+        >>> kaiming_init(nn.Conv2d(3, 8, 3), mode="fan_in", nonlinearity="leaky_relu", a=0.1)
+    """
+    _check_choice("distribution", distribution, _DISTRIBUTIONS)
+    _init_module(
+        module, lambda w: kaiming_(w, a, mode, nonlinearity, distribution, generator=generator), bias
+    )
+
+
+def caffe2_xavier_init(
+    module: nn.Module, bias: float = 0, *, generator: torch.Generator | None = None
+) -> None:
+    """Caffe2's ``XavierFill``: Kaiming uniform with ``a=1``, ``mode="fan_in"`` and ``"leaky_relu"``."""
+    kaiming_init(
+        module,
+        a=1,
+        mode="fan_in",
+        nonlinearity="leaky_relu",
+        bias=bias,
+        distribution="uniform",
+        generator=generator,
+    )
+
+
+def bias_init_with_prob(prior_prob: float) -> float:
+    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``.
+
+    ``math.log`` gives the same bits as mmengine's ``numpy.log`` here, so numpy is not needed.
+
+    Raises:
+        ValueError: If ``prior_prob`` is not strictly between 0 and 1.
+    """
+    if not 0 < prior_prob < 1:
+        msg = (
+            f"prior_prob must be strictly between 0 and 1 (got {prior_prob!r}); "
+            "it is the probability the sigmoid output starts at, for example 0.01"
+        )
+        raise ValueError(msg)
+    return -math.log((1 - prior_prob) / prior_prob)

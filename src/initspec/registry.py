@@ -1,0 +1,143 @@
+"""The initializer registry's public face: ``register_initializer``, ``parse_init_cfg`` and the lints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar, overload
+
+from pydantic import TypeAdapter, ValidationError
+
+from initspec._errors import InitConfigError, Problem
+from initspec._messages import problems_from_errors
+from initspec.configs import (
+    INITIALIZERS,
+    BaseInit,
+    InitConfig,
+    InitializerConfig,
+    Override,
+    TruncNormalInit,
+)
+
+__all__ = ["lint_init_cfg", "parse_init_cfg", "register_initializer", "registered_types"]
+
+ApplyFn = Callable[..., None]
+F = TypeVar("F", bound=ApplyFn)
+C = TypeVar("C", bound=type[BaseInit])
+
+_CONFIGS: Final = TypeAdapter(tuple[InitConfig, ...])
+
+
+@overload
+def register_initializer(config_cls: C, apply_fn: ApplyFn) -> C: ...
+@overload
+def register_initializer(config_cls: C, apply_fn: None = None) -> Callable[[F], F]: ...
+def register_initializer(config_cls: C, apply_fn: ApplyFn | None = None) -> C | Callable[[F], F]:
+    """Register a user initializer: a ``BaseInit`` subclass and the function that writes a weight.
+
+    ``apply_fn(cfg, weight, generator)`` fills ``weight`` in place, drawing only from ``generator`` when it
+    is not ``None``. The walker writes the bias (``cfg.bias_value``) itself. The new type parses at once,
+    and appears in the JSON Schema; a type name already registered is an error.
+
+    Example:
+        >>> from typing import Literal
+        >>> import torch
+        >>> from initspec import BaseInit, register_initializer
+        >>> class OrthogonalInit(BaseInit):
+        ...     type: Literal["Orthogonal"] = "Orthogonal"
+        ...     gain: float = 1.0
+        >>> @register_initializer(OrthogonalInit)
+        ... def apply_orthogonal(cfg, weight, generator):
+        ...     torch.nn.init.orthogonal_(weight, gain=cfg.gain, generator=generator)
+    """
+    if not (isinstance(config_cls, type) and issubclass(config_cls, BaseInit)):
+        msg = f"register_initializer needs a subclass of initspec.BaseInit, got {config_cls!r}"
+        raise TypeError(msg)
+    if apply_fn is not None:
+        INITIALIZERS.add(config_cls, apply_fn)
+        return config_cls
+
+    def decorator(fn: F) -> F:
+        INITIALIZERS.add(config_cls, fn)
+        return fn
+
+    return decorator
+
+
+def registered_types() -> tuple[str, ...]:
+    """The type names that parse now: the built-ins, then user registrations."""
+    return INITIALIZERS.names
+
+
+def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
+    """Validate an mmengine-style ``init_cfg`` and return it as a tuple of typed configs.
+
+    Accepts a dict, a list of dicts, a config model, a list mixing both, or ``None`` (no configs).
+    Raises ``InitConfigError`` listing every problem, each located like ``init_cfg[1].override[0].std``.
+
+    Example:
+        >>> from initspec import parse_init_cfg
+        >>> parse_init_cfg(dict(type="Constant", val=1, layer="Conv2d"))[0].val
+        1.0
+    """
+    if obj is None:
+        return ()
+    single = isinstance(obj, Mapping | InitializerConfig)
+    if not single and not isinstance(obj, list | tuple):
+        got = f"{type(obj).__name__} {obj!r}"[:80]
+        raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
+    items = [obj] if single else list(obj)  # type: ignore[arg-type]
+    try:
+        return _CONFIGS.validate_python(items)
+    except ValidationError as err:
+        problems = problems_from_errors(err.errors(), items)
+        if single:
+            problems = tuple(Problem(p.loc[1:], p.message) for p in problems)
+        raise InitConfigError(problems) from None
+
+
+def lint_init_cfg(cfgs: Sequence[InitializerConfig]) -> list[Problem]:
+    """Problems in configs that are legal but do nothing or contradict themselves.
+
+    They are warnings: ``initspec validate --strict`` and ``strict=True`` in the walker make them errors.
+    """
+    problems: list[Problem] = []
+    for i, cfg in enumerate(cfgs):
+        problems += _lint_one(cfg, (i,))
+        for j, override in enumerate(getattr(cfg, "override", ())):
+            problems += _lint_override(override, (i, "override", j))
+    return problems
+
+
+def _lint_one(cfg: InitializerConfig, loc: tuple[str | int, ...]) -> list[Problem]:
+    found: list[Problem] = []
+    if isinstance(cfg, BaseInit) and not cfg.layer and not cfg.override:
+        found.append(
+            Problem(loc, f"{cfg.type} has neither 'layer' nor 'override', so it initializes nothing; "
+                    "add layer=... (a class name such as 'Conv2d') or remove it")
+        )
+    if isinstance(cfg, BaseInit) and cfg.bias_prob is not None and "bias" in cfg.model_fields_set:
+        found.append(
+            Problem((*loc, "bias"), f"both 'bias' and 'bias_prob' are set; bias_prob wins, so "
+                    f"bias={cfg.bias} is ignored: remove one of them")
+        )
+    if isinstance(cfg, TruncNormalInit) and not cfg.a - 2 * cfg.std <= cfg.mean <= cfg.b + 2 * cfg.std:
+        found.append(
+            Problem((*loc, "mean"), f"mean={cfg.mean} is more than 2 std outside [a, b] = "
+                    f"[{cfg.a}, {cfg.b}], so the values pile up at the cutoffs; a and b are absolute bounds")
+        )
+    return found
+
+
+def _lint_override(override: Override, loc: tuple[str | int, ...]) -> list[Problem]:
+    init = override.init
+    if init is None:
+        return []
+    found = [p for p in _lint_one(init, loc) if "initializes nothing" not in p.message]
+    if isinstance(init, BaseInit) and init.layer:
+        found.append(
+            Problem((*loc, "layer"), "'layer' is ignored inside an override: an override initializes every "
+                    "weighted submodule of the named module; remove it")
+        )
+    return found
+
+

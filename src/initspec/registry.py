@@ -49,9 +49,7 @@ def register_initializer(config_cls: C, apply_fn: ApplyFn | None = None) -> C | 
         ... def apply_orthogonal(cfg, weight, generator):
         ...     torch.nn.init.orthogonal_(weight, gain=cfg.gain, generator=generator)
     """
-    if not (isinstance(config_cls, type) and issubclass(config_cls, BaseInit)):
-        msg = f"register_initializer needs a subclass of initspec.BaseInit, got {config_cls!r}"
-        raise TypeError(msg)
+    _require_base_init(config_cls)
     if apply_fn is not None:
         INITIALIZERS.add(config_cls, apply_fn)
         return config_cls
@@ -61,6 +59,12 @@ def register_initializer(config_cls: C, apply_fn: ApplyFn | None = None) -> C | 
         return fn
 
     return decorator
+
+
+def _require_base_init(cls: object) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, BaseInit)):
+        msg = f"register_initializer needs a subclass of initspec.BaseInit, got {cls!r}"
+        raise TypeError(msg)
 
 
 def registered_types() -> tuple[str, ...]:
@@ -85,7 +89,7 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
     if not single and not isinstance(obj, list | tuple):
         got = f"{type(obj).__name__} {obj!r}"[:80]
         raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
-    items = [obj] if single else list(obj)  # type: ignore[arg-type]
+    items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
         return _CONFIGS.validate_python(items)
     except ValidationError as err:
@@ -112,18 +116,27 @@ def _lint_one(cfg: InitializerConfig, loc: tuple[str | int, ...]) -> list[Proble
     found: list[Problem] = []
     if isinstance(cfg, BaseInit) and not cfg.layer and not cfg.override:
         found.append(
-            Problem(loc, f"{cfg.type} has neither 'layer' nor 'override', so it initializes nothing; "
-                    "add layer=... (a class name such as 'Conv2d') or remove it")
+            Problem(
+                loc,
+                f"{cfg.type} has neither 'layer' nor 'override', so it initializes nothing; "
+                "add layer=... (a class name such as 'Conv2d') or remove it",
+            )
         )
     if isinstance(cfg, BaseInit) and cfg.bias_prob is not None and "bias" in cfg.model_fields_set:
         found.append(
-            Problem((*loc, "bias"), f"both 'bias' and 'bias_prob' are set; bias_prob wins, so "
-                    f"bias={cfg.bias} is ignored: remove one of them")
+            Problem(
+                (*loc, "bias"),
+                f"both 'bias' and 'bias_prob' are set; bias_prob wins, so "
+                f"bias={cfg.bias} is ignored: remove one of them",
+            )
         )
     if isinstance(cfg, TruncNormalInit) and not cfg.a - 2 * cfg.std <= cfg.mean <= cfg.b + 2 * cfg.std:
         found.append(
-            Problem((*loc, "mean"), f"mean={cfg.mean} is more than 2 std outside [a, b] = "
-                    f"[{cfg.a}, {cfg.b}], so the values pile up at the cutoffs; a and b are absolute bounds")
+            Problem(
+                (*loc, "mean"),
+                f"mean={cfg.mean} is more than 2 std outside [a, b] = "
+                f"[{cfg.a}, {cfg.b}], so the values pile up at the cutoffs; a and b are absolute bounds",
+            )
         )
     return found
 
@@ -135,9 +148,10 @@ def _lint_override(override: Override, loc: tuple[str | int, ...]) -> list[Probl
     found = [p for p in _lint_one(init, loc) if "initializes nothing" not in p.message]
     if isinstance(init, BaseInit) and init.layer:
         found.append(
-            Problem((*loc, "layer"), "'layer' is ignored inside an override: an override initializes every "
-                    "weighted submodule of the named module; remove it")
+            Problem(
+                (*loc, "layer"),
+                "'layer' is ignored inside an override: an override initializes every "
+                "weighted submodule of the named module; remove it",
+            )
         )
     return found
-
-

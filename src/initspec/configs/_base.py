@@ -255,7 +255,7 @@ class Override(BaseModel):
 
     @model_validator(mode="after")
     def _no_nested_override(self) -> Override:
-        if self.init is not None and getattr(self.init, "override", ()):
+        if self.init is not None and bool(getattr(self.init, "override", None)):
             raise PydanticCustomError(
                 "override_nested", "an override cannot carry its own 'override'; list it at the top level"
             )
@@ -265,7 +265,7 @@ class Override(BaseModel):
         """The initializer this override applies: its own, or ``parent`` minus ``layer`` and ``override``."""
         if self.init is not None:
             return self.init
-        drop = {k: () for k in ("layer", "override") if k in type(parent).model_fields}
+        drop: dict[str, Any] = {k: () for k in ("layer", "override") if k in type(parent).model_fields}
         return parent.model_copy(update=drop)
 
     def to_dict(self) -> dict[str, Any]:

@@ -233,7 +233,9 @@ class PretrainedInit(InitializerConfig):
         min_length=1,
         description="Load only the keys under this prefix (a trailing dot is added), with the prefix removed.",
     )
-    map_location: str | None = Field(default="cpu", description="Device the checkpoint tensors are loaded to.")
+    map_location: str | None = Field(
+        default="cpu", description="Device the checkpoint tensors are loaded to."
+    )
     strict: bool = Field(
         default=False,
         description="Raise, before any write, when keys are missing, unexpected or of another shape.",

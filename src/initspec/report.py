@@ -1,0 +1,134 @@
+"""``InitReport``: which rule last wrote each parameter, built from the plan without reading any value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["CheckpointRecord", "InitReport", "ParamRecord", "UnmatchedLayer"]
+
+_SKIPPED_ARGS = frozenset({"type", "layer", "override", "bias", "bias_prob", "strict", "map_location"})
+
+
+@dataclass(frozen=True)
+class ParamRecord:
+    """What last wrote one parameter: the initializer, its arguments and the rule it came from."""
+
+    name: str
+    shape: tuple[int, ...]
+    initializer: str
+    args: dict[str, Any]
+    source: str
+
+    @property
+    def described(self) -> str:
+        """``Kaiming(mode='fan_in', ...)``, or ``-`` for an untouched parameter."""
+        if not self.initializer:
+            return "-"
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        return f"{self.initializer}({inner})"
+
+
+@dataclass(frozen=True)
+class UnmatchedLayer:
+    """A ``layer`` name of a config that matched no module under the config's owner."""
+
+    config: str
+    layer: str
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    """How one Pretrained load matched the model: loaded, missing, unexpected and mismatched keys."""
+
+    source: str
+    checkpoint: str
+    loaded: int
+    missing: tuple[str, ...] = ()
+    unexpected: tuple[str, ...] = ()
+    mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class InitReport(Mapping[str, ParamRecord]):
+    """Maps every parameter's qualified name to what last wrote it, in the model's parameter order.
+
+    Example:
+        >>> import torch
+        >>> from initspec import initialize
+        >>> report = initialize(torch.nn.Linear(2, 2), dict(type="Constant", val=1, layer="Linear"))
+        >>> report["weight"].initializer, report["weight"].source
+        ('Constant', 'init_cfg[0]')
+    """
+
+    records: dict[str, ParamRecord]
+    unmatched_layers: tuple[UnmatchedLayer, ...] = ()
+    checkpoints: tuple[CheckpointRecord, ...] = ()
+    module: str = field(default="module")
+
+    def __getitem__(self, name: str) -> ParamRecord:
+        return self.records[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def untouched(self) -> list[str]:
+        """Names of the parameters no rule wrote."""
+        return [name for name, rec in self.records.items() if rec.source == "untouched"]
+
+    def summary(self) -> str:
+        """One line: how many parameters came from configs, checkpoints, user code, or nothing."""
+        counts: dict[str, int] = {}
+        for rec in self.records.values():
+            kind = (
+                rec.source.split(" ")[0]
+                if rec.source.startswith(("untouched", "user"))
+                else ("checkpoint" if rec.initializer == "Pretrained" else "init_cfg")
+            )
+            counts[kind] = counts.get(kind, 0) + 1
+        parts = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        return f"initialized {self.module}: {len(self.records)} parameters ({parts or 'none'})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: parameters, unmatched layer names and checkpoint matches."""
+        return {
+            "parameters": {name: _record_dict(rec) for name, rec in self.records.items()},
+            "unmatched_layers": [asdict(u) for u in self.unmatched_layers],
+            "checkpoints": [asdict(c) for c in self.checkpoints],
+        }
+
+    def __str__(self) -> str:
+        rows = [("parameter", "shape", "initializer", "source")]
+        rows += [(r.name, _shape(r.shape), r.described, r.source) for r in self.records.values()]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
+            for row in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(rows[0][3]))
+        lines += [f"unmatched layer {u.layer!r} in {u.config}" for u in self.unmatched_layers]
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _record_dict(rec: ParamRecord) -> dict[str, Any]:
+    out = asdict(rec)
+    del out["name"]
+    out["shape"] = list(rec.shape)
+    return out
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def init_args(init: Any, role: str) -> dict[str, Any]:
+    """The arguments shown for one write: the bias value, the checkpoint, or the weight arguments."""
+    if role == "bias":
+        return {"bias": init.bias_value}
+    if role == "load":
+        return {k: v for k, v in (("checkpoint", init.checkpoint), ("prefix", init.prefix)) if v is not None}
+    return {k: getattr(init, k) for k in type(init).model_fields if k not in _SKIPPED_ARGS}

@@ -56,7 +56,7 @@ class Source:
         return (self.index,) if self.override is None else (self.index, "override", self.override)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     """One write: ``init`` fills tensor ``name`` (its weight role, its bias, or a checkpoint copy)."""
 

@@ -102,7 +102,8 @@ class BaseModule(nn.Module):
         report = plan_init_weights(self, strict=strict, prefix=prefix).apply(
             seed=seed, skip_overwritten=skip_overwritten
         )
-        logger.info("%s", report.summary())
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("%s", report.summary())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("\n%s", report)
         return report

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = ["CheckpointRecord", "InitReport", "ParamRecord", "UnmatchedLayer"]
@@ -50,7 +50,6 @@ class CheckpointRecord:
     mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...] = ()
 
 
-@dataclass(frozen=True)
 class InitReport(Mapping[str, ParamRecord]):
     """Maps every parameter's qualified name to what last wrote it, in the model's parameter order.
 
@@ -62,10 +61,24 @@ class InitReport(Mapping[str, ParamRecord]):
         ('Constant', 'init_cfg[0]')
     """
 
-    records: dict[str, ParamRecord]
-    unmatched_layers: tuple[UnmatchedLayer, ...] = ()
-    checkpoints: tuple[CheckpointRecord, ...] = ()
-    module: str = field(default="module")
+    def __init__(
+        self,
+        records: dict[str, ParamRecord] | Callable[[], dict[str, ParamRecord]],
+        unmatched_layers: tuple[UnmatchedLayer, ...] = (),
+        checkpoints: tuple[CheckpointRecord, ...] = (),
+        module: str = "module",
+    ) -> None:
+        self._records = records
+        self.unmatched_layers = unmatched_layers
+        self.checkpoints = checkpoints
+        self.module = module
+
+    @property
+    def records(self) -> dict[str, ParamRecord]:
+        """Parameter name -> record; built from the plan on first use."""
+        if callable(self._records):
+            self._records = self._records()
+        return self._records
 
     def __getitem__(self, name: str) -> ParamRecord:
         return self.records[name]

@@ -8,6 +8,7 @@ from initspec.configs._base import (
     InitializerConfig,
     Mode,
     Nonlinearity,
+    Number,
     Override,
     bias_from_prob,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Mode",
     "Nonlinearity",
     "NormalInit",
+    "Number",
     "Override",
     "PretrainedInit",
     "TruncNormalInit",

@@ -255,7 +255,7 @@ class Override(BaseModel):
 
     @model_validator(mode="after")
     def _no_nested_override(self) -> Override:
-        if self.init is not None and bool(getattr(self.init, "override", None)):
+        if self.init is not None and "override" in self.init.model_fields_set:
             raise PydanticCustomError(
                 "override_nested", "an override cannot carry its own 'override'; list it at the top level"
             )

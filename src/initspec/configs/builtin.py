@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
 from initspec.configs._base import (
@@ -236,7 +236,7 @@ class PretrainedInit(InitializerConfig):
     map_location: str | None = Field(
         default="cpu", description="Device the checkpoint tensors are loaded to."
     )
-    strict: bool = Field(
+    strict: Annotated[bool, Strict()] = Field(
         default=False,
         description="Raise, before any write, when keys are missing, unexpected or of another shape.",
     )

@@ -1,0 +1,53 @@
+// Runs VS Code's JSON language service (the engine behind VS Code's JSON editing) against a schema.
+// Usage: node tests/editor/json_ls.mjs SCHEMA.json CASES.json
+// CASES is a list of {"id", "text", "offset"}: completion labels are reported at `offset` (when not null)
+// and the diagnostics for the whole text always. Prints {"<id>": {"completions": [...], "diagnostics": [...]}}.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { getLanguageService } from "vscode-json-languageservice";
+import { TextDocument } from "vscode-languageserver-textdocument";
+
+const [schemaPath, casesPath] = process.argv.slice(2);
+if (!schemaPath || !casesPath) {
+  console.error("usage: node json_ls.mjs SCHEMA.json CASES.json");
+  process.exit(2);
+}
+const schemaUri = pathToFileURL(schemaPath).href;
+// Cases open as if they were files in a `configs/` folder next to the schema's folder, so a relative
+// "$schema": "../schemas/<file>" in a case resolves the way it would in a checkout.
+const configsDir = join(dirname(schemaPath), "..", "configs");
+
+const service = getLanguageService({
+  // VS Code fetches the schema by URI; serve it from disk the same way.
+  schemaRequestService: async (uri) => {
+    if (uri !== schemaUri) throw new Error(`unexpected schema request: ${uri}`);
+    return readFileSync(schemaPath, "utf8");
+  },
+  // As VS Code does: a relative "$schema" is resolved against the document's URI.
+  workspaceContext: { resolveRelativePath: (relative, resource) => new URL(relative, resource).href },
+});
+service.configure({ validate: true, allowComments: false, schemas: [{ uri: schemaUri, fileMatch: ["*.json"] }] });
+
+async function run(testCase) {
+  const uri = pathToFileURL(join(configsDir, `${testCase.id}.json`)).href;
+  const document = TextDocument.create(uri, "json", 1, testCase.text);
+  const jsonDocument = service.parseJSONDocument(document);
+  const result = { completions: [], diagnostics: [] };
+  if (testCase.offset !== undefined && testCase.offset !== null) {
+    const list = await service.doComplete(document, document.positionAt(testCase.offset), jsonDocument);
+    result.completions = list ? list.items.map((item) => item.label) : [];
+  }
+  const diagnostics = await service.doValidation(document, jsonDocument, { schemaValidation: "error" });
+  result.diagnostics = diagnostics.map((d) => ({
+    message: d.message,
+    offset: document.offsetAt(d.range.start),
+    text: document.getText(d.range),
+  }));
+  return result;
+}
+
+const cases = JSON.parse(readFileSync(casesPath, "utf8"));
+const out = {};
+for (const testCase of cases) out[testCase.id] = await run(testCase);
+process.stdout.write(JSON.stringify(out, null, 2) + "\n");

@@ -99,6 +99,8 @@ def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
         expected = _FIELD_EXPECTATIONS.get(str(field), "a dict") if loc else "a dict or a list of dicts"
         return f"expected {expected}, got {_describe(value)}"
     text = re.sub(r"^(Input should be |Value error, )", "", err["msg"])
+    if kind == "string_too_short":
+        return f"expected a non-empty string, got {_describe(value)}"
     if err["msg"].startswith("Input should be"):
         article = "a value " if text.startswith(("greater", "less")) else ""
         text = f"expected {article}{text}, got {_describe(value)}"

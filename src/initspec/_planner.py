@@ -133,12 +133,16 @@ class Planner:
         owner = self.nodes[node]
         if isinstance(cfg, PretrainedInit):
             self.load(
-                owner.path, owner.module, cfg, Source("checkpoint", owner.path, index, name=cfg.checkpoint)
+                owner.path,
+                owner.module,
+                cfg,
+                Source("checkpoint", self.full(owner.path), index, name=cfg.checkpoint),
             )
         elif isinstance(cfg, BaseInit) and cfg.layer:
-            self.match_layers(node, cfg, Source("init_cfg", owner.path, index))
+            self.match_layers(node, cfg, Source("init_cfg", self.full(owner.path), index))
         for j, override in enumerate(getattr(cfg, "override", ())):
-            self.run_override(owner, cfg, override, Source("override", owner.path, index, j, override.name))
+            source = Source("override", self.full(owner.path), index, j, override.name)
+            self.run_override(owner, cfg, override, source)
 
     def match_layers(self, node: int, cfg: BaseInit, source: Source) -> None:
         lo, hi = self.nodes[node].start, node
@@ -154,7 +158,7 @@ class Planner:
         if not indices and not cfg.override:
             self.lint(
                 f"{config_label(source)}: no module matches layer={list(cfg.layer)} under "
-                f"'{self.nodes[node].path or '<root>'}', so this config writes nothing"
+                f"'{self.full(self.nodes[node].path) or '<root>'}', so this config writes nothing"
             )
         self.ops.append(MatchOp(cfg, source, indices))
 
@@ -180,7 +184,7 @@ class Planner:
     def run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         target = resolve_target(owner.module, override.name)
         if target is None:
-            raise InitPlanError(_missing_target(owner, override.name, source))
+            raise InitPlanError(_missing_target(owner, override.name, source, self.full(owner.path)))
         init, path = override.resolve(cfg), join(owner.path, override.name)
         if isinstance(target, nn.Module) and isinstance(init, PretrainedInit):
             self.load(path, target, init, source)
@@ -232,7 +236,9 @@ class Planner:
             )
         )
         if not match.ok:
-            self.warn(f"{config_label(source)} on '{path or '<root>'}': {match.describe(cfg.checkpoint)}")
+            self.warn(
+                f"{config_label(source)} on '{self.full(path) or '<root>'}': {match.describe(cfg.checkpoint)}"
+            )
         targets = module.state_dict(keep_vars=True)
         self.ops.append(
             [
@@ -256,6 +262,10 @@ class Planner:
                 f"2 dimensions, but '{path}' has shape {tuple(tensor.shape)}; use an initializer without fans "
                 "(Normal, Constant, ...) for it, or narrow 'layer'"
             )
+
+    def full(self, path: str) -> str:
+        """``path`` as seen from the model's root (nested ``init_weights`` calls plan a subtree)."""
+        return self.prefix + path if path else self.prefix[:-1]
 
     def name_of(self, tensor: torch.Tensor, fallback: str) -> str:
         return self.prefix + self.names.get(id(tensor), fallback)
@@ -299,7 +309,7 @@ class Planner:
 
     def lint_cfgs(self, owner: str, cfgs: Sequence[InitializerConfig]) -> None:
         for problem in lint_init_cfg(cfgs):
-            self.lint(problem.render(join(owner, "init_cfg")))
+            self.lint(problem.render(join(self.full(owner), "init_cfg")))
 
     def check_layers(self) -> None:
         if self.strict and self.unmatched:
@@ -321,14 +331,14 @@ def _children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
     return out
 
 
-def _missing_target(owner: Node, name: str, source: Source) -> str:
+def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     module = owner.module
     choices = [n for n, _ in module.named_modules() if n] + [n for n, _ in module.named_parameters()]
     close = difflib.get_close_matches(name, choices, n=3)
     hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else "."
     children = ", ".join(n for n, _ in module.named_children()) or "none"
     return (
-        f"{config_label(source)}: module '{owner.path or '<root>'}' ({type(module).__name__}) has no "
+        f"{config_label(source)}: module '{path or '<root>'}' ({type(module).__name__}) has no "
         f"submodule or parameter named {name!r}{hint} Its children: {children}"
     )
 

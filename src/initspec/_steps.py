@@ -10,6 +10,7 @@ from typing import Literal
 import torch
 
 from initspec import functional as F
+from initspec._streams import holds_no_data, is_sharded, local_view, seeded_fill, slice_of
 from initspec.configs import (
     INITIALIZERS,
     BaseInit,
@@ -68,18 +69,24 @@ class Step:
     loaded: torch.Tensor | None = None
 
     def run(self, seed: int | None) -> None:
-        """Perform the write; meta tensors are skipped, since they hold no data."""
+        """Perform the write; tensors on the meta device are skipped, since they hold no data."""
         tensor = self.tensor
-        if tensor.is_meta:
+        if holds_no_data(tensor):
             return
         if self.role == "load":
             assert self.loaded is not None  # set for every load step by the planner
-            tensor.copy_(self.loaded)
+            local, _, offset = local_view(tensor)
+            local.copy_(slice_of(self.loaded, local, offset))
         elif self.role == "bias":
             assert isinstance(self.init, BaseInit)  # only weight initializers plan bias steps
-            tensor.fill_(self.init.bias_value)
+            local_view(tensor)[0].fill_(self.init.bias_value)
         else:
-            write_weight(self.init, tensor, generator_for(seed, self.name, tensor.device))
+            write_weight(self.init, tensor, seed, self.name)
+
+    @property
+    def needs_seed(self) -> bool:
+        """A random write to a sharded tensor, which only a ``seed`` can make consistent across ranks."""
+        return self.role == "weight" and not isinstance(self.init, ConstantInit) and is_sharded(self.tensor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +114,25 @@ def generator_for(seed: int | None, name: str, device: torch.device) -> torch.Ge
     return generator
 
 
-def write_weight(init: InitializerConfig, tensor: torch.Tensor, generator: torch.Generator | None) -> None:
-    """Fill ``tensor`` as ``init`` says, through a registered apply function or a built-in one."""
-    apply_fn = INITIALIZERS.applier(init.type)
-    if apply_fn is not None:
-        apply_fn(init, tensor, generator)
+def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None, name: str) -> None:
+    """Fill ``tensor`` as ``init`` says: from the block stream with a seed, else like mmengine.
+
+    A user-registered initializer gets a generator seeded from ``(seed, name)``; on a sharded tensor it
+    fills the full tensor and this rank keeps its slice, which costs the full tensor's memory.
+    """
+    if seed is not None and seeded_fill(init, tensor, seed, name):
         return
-    writer = _BUILTIN_WRITERS.get(type(init))
-    if writer is None:
+    apply_fn = INITIALIZERS.applier(init.type) or _BUILTIN_WRITERS.get(type(init))
+    if apply_fn is None:
         msg = f"no apply function is registered for initializer type {init.type!r}"
         raise TypeError(msg)
-    writer(init, tensor, generator)
+    local, shape, offset = local_view(tensor)
+    if local is tensor:
+        apply_fn(init, tensor, generator_for(seed, name, tensor.device))
+        return
+    full = torch.empty(shape, dtype=local.dtype, device=local.device)
+    apply_fn(init, full, generator_for(seed, name, local.device))
+    local.copy_(slice_of(full, local, offset))
 
 
 def _constant(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:

@@ -102,6 +102,8 @@ class BaseModule(nn.Module):
         report = plan_init_weights(self, strict=strict, prefix=prefix).apply(
             seed=seed, skip_overwritten=skip_overwritten
         )
+        if active is not None:
+            return report  # a nested call from a parent's init_weights: the parent logs the summary
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", report.summary())
         if logger.isEnabledFor(logging.DEBUG):

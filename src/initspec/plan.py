@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from initspec._errors import InitWarning
+from initspec._errors import InitPlanError, InitWarning
 from initspec._planner import MatchOp, Planner, join, resolve_target
 from initspec._steps import CallStep, Source, Step
 from initspec.configs import InitializerConfig, PretrainedInit
@@ -101,10 +101,13 @@ class InitPlan:
                 ``False`` runs every step and reproduces mmengine's random stream bit for bit.
         """
         planner = self._planner
+        steps = self.effective_steps(skip_overwritten)
+        if seed is None:
+            _require_seed_for_shards(steps)
         token = ACTIVE.set(Options(seed, skip_overwritten, planner.strict, planner.prefix))
         try:
             with torch.no_grad():
-                for step in self.effective_steps(skip_overwritten):
+                for step in steps:
                     if isinstance(step, CallStep):
                         step.call()
                     else:
@@ -139,6 +142,19 @@ class InitPlan:
             kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
             records[prefix + name] = ParamRecord(prefix + name, tuple(param.shape), kind, args, source)
         return records
+
+
+def _require_seed_for_shards(steps: list[Step | CallStep]) -> None:
+    """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
+    sharded = [s.name for s in steps if isinstance(s, Step) and s.needs_seed]
+    if sharded:
+        listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
+        msg = (
+            f"sharded parameters need a seed: {listed} are DTensors, and torch's random ops give every rank "
+            "the same values on a CPU/gloo mesh and world-size-dependent values elsewhere; pass seed=<int> "
+            "so each rank draws its slice of one fixed tensor"
+        )
+        raise InitPlanError(msg)
 
 
 def plan_init(module: nn.Module, init_cfg: object, *, strict: bool = False) -> InitPlan:
@@ -225,7 +241,7 @@ def _plan_child(planner: Planner, index: int) -> None:
     prefix = planner.prefix + join(node.path, "")
     if _plans_inline(module, base_only=True):
         _dry_run(module, planner.strict, prefix)
-    covers = tuple(prefix + n for n, _ in module.named_parameters())
+    covers = tuple(planner.name_of(p, join(node.path, n)) for n, p in module.named_parameters())
     planner.ops.append(CallStep(node.path, module, partial(_call_nested, module, prefix), covers))
 
 

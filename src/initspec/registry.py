@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar, overload
+from typing import TypeVar, overload
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from initspec._errors import InitConfigError, Problem
 from initspec._messages import problems_from_errors
 from initspec.configs import (
     INITIALIZERS,
     BaseInit,
-    InitConfig,
     InitializerConfig,
     Override,
     TruncNormalInit,
@@ -23,8 +22,6 @@ __all__ = ["lint_init_cfg", "parse_init_cfg", "register_initializer", "registere
 ApplyFn = Callable[..., None]
 F = TypeVar("F", bound=ApplyFn)
 C = TypeVar("C", bound=type[BaseInit])
-
-_CONFIGS: Final = TypeAdapter(tuple[InitConfig, ...])
 
 
 @overload
@@ -85,13 +82,13 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
     """
     if obj is None:
         return ()
-    single = isinstance(obj, Mapping | InitializerConfig)
-    if not single and not isinstance(obj, list | tuple):
+    single = type(obj) is dict or isinstance(obj, Mapping | InitializerConfig)
+    if not single and type(obj) is not list and not isinstance(obj, list | tuple):
         got = f"{type(obj).__name__} {obj!r}"[:80]
         raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
     items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
-        return _CONFIGS.validate_python(items)
+        return INITIALIZERS.many.validate_python(items)
     except ValidationError as err:
         problems = problems_from_errors(err.errors(), items)
         if single:

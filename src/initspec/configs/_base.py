@@ -93,6 +93,7 @@ class InitializerRegistry:
         self._version = 0
         self._adapter: TypeAdapter[Any] | None = None
         self._adapter_version = -1
+        self._many: TypeAdapter[tuple[InitializerConfig, ...]] = TypeAdapter(tuple[InitializerConfig, ...])
 
     def add(self, cls: type[InitializerConfig], apply_fn: Callable[..., None] | None) -> None:
         """Register ``cls`` under its ``type`` literal; a name already taken is an error."""
@@ -141,8 +142,15 @@ class InitializerRegistry:
         """A cached ``TypeAdapter`` over the current union."""
         if self._adapter is None or self._adapter_version != self._version:
             self._adapter = TypeAdapter(self.union)
+            self._many = TypeAdapter(tuple[self.union, ...])  # type: ignore[name-defined]
             self._adapter_version = self._version
         return self._adapter
+
+    @property
+    def many(self) -> TypeAdapter[tuple[InitializerConfig, ...]]:
+        """A cached ``TypeAdapter`` for a tuple of configs, validated straight through the current union."""
+        self.adapter  # noqa: B018 - rebuilds both adapters when the registry changed
+        return self._many
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         def dispatch(value: Any) -> Any:
@@ -190,7 +198,7 @@ def _to_layers(value: object) -> object:
 
 
 def _to_overrides(value: object) -> object:
-    if isinstance(value, Mapping | Override):
+    if type(value) is dict or isinstance(value, Mapping | Override):
         return (value,)
     if isinstance(value, list):
         return tuple(value)
@@ -226,24 +234,24 @@ class Override(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _split_flat_form(cls, data: Any) -> Any:
-        if isinstance(data, Override):
+        if type(data) is not dict and isinstance(data, Override):
             return data
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise PydanticCustomError(
                 "override_type",
                 "an override must be a dict with a 'name', got {got}",
                 {"got": type(data).__name__},
             )
         if _is_typed_form(data):
+            _refuse_nested(data.get("init") is not None and "override" in data["init"].model_fields_set)
             return data
-        rest = dict(data)
-        if "name" not in rest:
+        if "name" not in data:
             raise PydanticCustomError(
                 "override_name",
                 "an override needs 'name', the submodule to re-initialize (got keys: {keys})",
-                {"keys": ", ".join(map(str, rest)) or "none"},
+                {"keys": ", ".join(map(str, data)) or "none"},
             )
-        name = rest.pop("name")
+        rest = {k: v for k, v in data.items() if k != "name"}
         if rest and "type" not in rest:
             raise PydanticCustomError(
                 "override_type_missing",
@@ -251,15 +259,8 @@ class Override(BaseModel):
                 "or keep only 'name' to inherit the parent's initializer",
                 {"keys": ", ".join(map(str, rest))},
             )
-        return {"name": name, "init": rest or None}
-
-    @model_validator(mode="after")
-    def _no_nested_override(self) -> Override:
-        if self.init is not None and "override" in self.init.model_fields_set:
-            raise PydanticCustomError(
-                "override_nested", "an override cannot carry its own 'override'; list it at the top level"
-            )
-        return self
+        _refuse_nested("override" in rest)
+        return {"name": data["name"], "init": rest or None}
 
     def resolve(self, parent: InitializerConfig) -> InitializerConfig:
         """The initializer this override applies: its own, or ``parent`` minus ``layer`` and ``override``."""
@@ -271,6 +272,13 @@ class Override(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The flat mmengine form: ``{"name": ..., "type": ..., **arguments}``."""
         return {"name": self.name, **(self.init.to_dict() if self.init is not None else {})}
+
+
+def _refuse_nested(nested: bool) -> None:
+    if nested:
+        raise PydanticCustomError(
+            "override_nested", "an override cannot carry its own 'override'; list it at the top level"
+        )
 
 
 def _is_typed_form(data: Mapping[Any, Any]) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "XavierInit",
 ]
 
+_TYPE = "The initializer's registered name; it decides which other keys are allowed."
 _STD = "Standard deviation of the normal distribution."
 _DISTRIBUTION = "Draw from a `normal` or a `uniform` distribution."
 
@@ -38,7 +39,7 @@ _DISTRIBUTION = "Draw from a `normal` or a `uniform` distribution."
 class ConstantInit(BaseInit):
     """Fill the weight with `val` and the bias with a constant."""
 
-    type: Literal["Constant"] = "Constant"
+    type: Literal["Constant"] = Field("Constant", description=_TYPE)
     val: Number = Field(description="The value written to every element of the weight.")
 
     if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class ConstantInit(BaseInit):
 class XavierInit(BaseInit):
     """Xavier (Glorot) initialization of the weight: std = gain * sqrt(2 / (fan_in + fan_out))."""
 
-    type: Literal["Xavier"] = "Xavier"
+    type: Literal["Xavier"] = Field("Xavier", description=_TYPE)
     gain: Number = Field(default=1, description="Scaling factor applied to the standard deviation.")
     distribution: Distribution = Field(default="normal", description=_DISTRIBUTION)
 
@@ -80,7 +81,7 @@ class XavierInit(BaseInit):
 class NormalInit(BaseInit):
     """Draw the weight from N(mean, std^2)."""
 
-    type: Literal["Normal"] = "Normal"
+    type: Literal["Normal"] = Field("Normal", description=_TYPE)
     mean: Number = Field(default=0, description="Mean of the normal distribution.")
     std: Number = Field(default=1, ge=0, description=_STD)
 
@@ -102,7 +103,7 @@ class NormalInit(BaseInit):
 class TruncNormalInit(BaseInit):
     """Draw the weight from N(mean, std^2) truncated to the absolute interval [a, b]."""
 
-    type: Literal["TruncNormal"] = "TruncNormal"
+    type: Literal["TruncNormal"] = Field("TruncNormal", description=_TYPE)
     mean: Number = Field(default=0, description="Mean of the underlying normal distribution.")
     std: Number = Field(default=1, gt=0, description=_STD)
     a: Number = Field(default=-2, description="Lower cutoff, an absolute value (not a multiple of std).")
@@ -136,7 +137,7 @@ class TruncNormalInit(BaseInit):
 class UniformInit(BaseInit):
     """Draw the weight from the uniform distribution U(a, b)."""
 
-    type: Literal["Uniform"] = "Uniform"
+    type: Literal["Uniform"] = Field("Uniform", description=_TYPE)
     a: Number = Field(default=0, description="Lower bound of the uniform distribution.")
     b: Number = Field(default=1, description="Upper bound of the uniform distribution.")
 
@@ -166,7 +167,7 @@ class UniformInit(BaseInit):
 class KaimingInit(BaseInit):
     """Kaiming (He) initialization of the weight. Note mmengine's default `mode` is `fan_out`."""
 
-    type: Literal["Kaiming"] = "Kaiming"
+    type: Literal["Kaiming"] = Field("Kaiming", description=_TYPE)
     a: Number = Field(default=0, description="Negative slope of the rectifier (used with `leaky_relu`).")
     mode: Mode = Field(
         default="fan_out",
@@ -197,7 +198,7 @@ class KaimingInit(BaseInit):
 class Caffe2XavierInit(BaseInit):
     """Caffe2's Xavier: Kaiming uniform with a=1, mode=fan_in, nonlinearity=leaky_relu."""
 
-    type: Literal["Caffe2Xavier"] = "Caffe2Xavier"
+    type: Literal["Caffe2Xavier"] = Field("Caffe2Xavier", description=_TYPE)
     fixed_arguments: ClassVar[str] = (
         "Caffe2Xavier fixes a=1, mode='fan_in', nonlinearity='leaky_relu' and distribution='uniform'; "
         "use type='Kaiming' to choose them"
@@ -219,7 +220,7 @@ class Caffe2XavierInit(BaseInit):
 class PretrainedInit(InitializerConfig):
     """Load weights from a checkpoint into the module the config belongs to."""
 
-    type: Literal["Pretrained"] = "Pretrained"
+    type: Literal["Pretrained"] = Field("Pretrained", description=_TYPE)
     fixed_arguments: ClassVar[str] = (
         "Pretrained loads into the whole module and takes no 'layer', 'bias' or 'bias_prob'"
     )

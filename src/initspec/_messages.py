@@ -53,14 +53,12 @@ def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int,
     parents: list[object] = []
     node = raw
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            parents.append(node)
-            node = node[part]
-        elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
-            parents.append(node)
-            node = node[part]
-        else:
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_mapping or in_list):
             continue
+        parents.append(node)
+        node = node[part]  # type: ignore[index]
         kept.append(part)
     if isinstance(node, Mapping):
         parents.append(node)

@@ -39,9 +39,7 @@ Transform = Callable[[torch.Tensor, InitializerConfig, tuple[int, ...]], None]
 
 def is_sharded(tensor: torch.Tensor) -> bool:
     """Whether ``tensor`` is a ``DTensor`` (as FSDP2 and tensor parallelism produce)."""
-    return (
-        type(tensor).__name__ == "DTensor" or hasattr(tensor, "device_mesh") and hasattr(tensor, "to_local")
-    )
+    return type(tensor).__name__ == "DTensor"  # a Parameter wrapping a DTensor keeps the DTensor type
 
 
 def local_view(tensor: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...], tuple[int, ...]]:

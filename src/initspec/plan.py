@@ -13,7 +13,7 @@ from torch import nn
 
 from initspec._errors import InitPlanError, InitWarning
 from initspec._planner import MatchOp, Planner, join, resolve_target
-from initspec._steps import CallStep, Source, Step
+from initspec._steps import CallStep, Step
 from initspec.configs import InitializerConfig, PretrainedInit
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args

@@ -63,12 +63,27 @@ class InitializerConfig(BaseModel):
             {'type': 'Kaiming', 'layer': 'Conv2d', 'mode': 'fan_in'}
         """
         out: dict[str, Any] = {"type": self.type}
-        for name, info in type(self).model_fields.items():
+        fields = type(self).model_fields
+        for name in _dump_order(type(self)):
             value = getattr(self, name)
-            if name == "type" or value == info.default:
-                continue
-            out[name] = _plain(name, value)
+            if value != fields[name].default:
+                out[name] = _plain(name, value)
         return out
+
+
+_SHARED_LAST = ("bias", "bias_prob", "override")
+_ORDERS: dict[type, tuple[str, ...]] = {}
+
+
+def _dump_order(cls: type[InitializerConfig]) -> tuple[str, ...]:
+    """Keys in the order people write them: ``layer``, the type's own arguments, then bias and overrides."""
+    order = _ORDERS.get(cls)
+    if order is None:
+        names = [n for n in cls.model_fields if n != "type"]
+        first = [n for n in names if n == "layer"]
+        last = [n for n in _SHARED_LAST if n in names]
+        order = _ORDERS[cls] = (*first, *(n for n in names if n not in first and n not in last), *last)
+    return order
 
 
 def _plain(name: str, value: object) -> object:

@@ -1,0 +1,239 @@
+"""The ``initspec`` command: ``validate`` and ``schema`` never import torch; ``explain`` builds a model."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+__all__ = ["main"]
+
+_DESCRIPTION: Final = (
+    "Check init_cfg files, export their JSON Schema, and explain what a config does to a model."
+)
+
+_EXIT_CODES: Final = """exit codes:
+  0  success
+  1  an invalid config (or a lint, with --strict)
+  2  a usage error, a plugin that cannot be imported, or a file that cannot be read or parsed"""
+
+_VALIDATE_EPILOG: Final = f"""\
+Directories are searched recursively for .json, .yaml, .yml, .toml and .py files (hidden files and
+directories, node_modules and __pycache__ are skipped). .py configs are read from their syntax tree and
+never executed; a value that would need running code is skipped with a note.
+
+Each problem prints as `path:line:col: error: location: message`; lints print as warnings (errors with
+--strict). The summary line goes to stderr.
+
+{_EXIT_CODES}"""
+
+_SCHEMA_EPILOG: Final = """\
+exit codes:
+  0  the schema was printed or written, or FILE is up to date
+  1  --check FILE differs from the generated schema (run `initspec schema -o FILE`)
+  2  a usage error, or a plugin that cannot be imported"""
+
+_EXPLAIN_EPILOG: Final = """\
+The init_cfg explained is CONFIG's top-level `init_cfg`, else `model.init_cfg`, else CONFIG itself when
+it is an init_cfg. When CONFIG holds none and the model is an initspec.BaseModule, the model's own
+init_cfgs are explained (as init_weights() would run them). Nothing is written to the model.
+
+exit codes:
+  0  the plan was printed
+  1  the config is invalid or does not fit the model, or --strict found an unmatched layer or a warning
+  2  a usage error, a factory or plugin that cannot be imported, or a config that cannot be read"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``initspec`` command line and return its exit code (0, 1 or 2).
+
+    Example:
+        >>> from initspec.cli import main
+        >>> main(["validate", "examples/configs"])  # doctest: +SKIP
+        0
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error already printed by argparse
+        return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if problem := _import_plugins(args.plugin):
+        print(f"initspec {args.command}: error: {problem}", file=sys.stderr)
+        return 2
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from initspec.cli._validate import run_validate
+
+    return run_validate(args.paths, fmt=args.format, strict=args.strict, out=sys.stdout, err=sys.stderr)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from initspec.schema import render_schema
+
+    text = render_schema()
+    if args.check:
+        return _check_schema(Path(args.check), text)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8", newline="\n")
+    except OSError as err:
+        print(f"initspec schema: error: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check_schema(path: Path, text: str) -> int:
+    fix = f"run `initspec schema -o {path}` to regenerate it"
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"{path}: error: the schema file does not exist; {fix}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"initspec schema: error: cannot read {path}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if current != text:
+        print(
+            f"{path}: error: the schema is out of date with the registered initializers; {fix}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from initspec.cli._explain import run_explain
+
+    return run_explain(
+        args.config, args.model, fmt=args.format, strict=args.strict, out=sys.stdout, err=sys.stderr
+    )
+
+
+def _import_plugins(names: Sequence[str]) -> str | None:
+    """Import each ``--plugin`` module; on failure, the message to print (a usage error)."""
+    if names and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a project's own plugin module imports from its root, as with -m
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:
+            return (
+                f"--plugin {name!r} could not be imported ({type(err).__name__}: {err}); pass an importable "
+                "module (on sys.path or PYTHONPATH) whose import calls register_initializer"
+            )
+    return None
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps epilogs as written, and shows ``-o, --output FILE`` alike on every Python (3.13 changed it)."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        value = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return f"{', '.join(action.option_strings)} {value}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    from initspec import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="initspec",
+        description=_DESCRIPTION,
+        epilog=f"Run `initspec COMMAND --help` for the options of a command.\n\n{_EXIT_CODES}",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"initspec {__version__}")
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    _add_validate(commands)
+    _add_schema(commands)
+    _add_explain(commands)
+    return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, epilog: str
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
+    )
+    return command
+
+
+def _add_plugin_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, so the initializers it registers are known (repeatable)",
+    )
+
+
+def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "check every init_cfg in JSON, YAML, TOML and OpenMMLab-style .py config files"
+    command = _command(commands, "validate", summary, _VALIDATE_EPILOG)
+    command.add_argument("paths", nargs="+", metavar="PATH", help="a config file, or a directory to search")
+    command.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text: path:line:col lines (default); json: one JSON object; github: workflow annotations",
+    )
+    command.add_argument("--strict", action="store_true", help="treat lint warnings as errors")
+    _add_plugin_option(command)
+    command.set_defaults(handler=_validate)
+
+
+def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "print the init_cfg JSON Schema, write it to a file, or check that a file is up to date"
+    command = _command(commands, "schema", summary, _SCHEMA_EPILOG)
+    target = command.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of stdout")
+    target.add_argument(
+        "--check", metavar="FILE", help="exit 1 when FILE differs from the schema that would be generated"
+    )
+    _add_plugin_option(command)
+    command.set_defaults(handler=_schema)
+
+
+def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "show what a config would write to each parameter of a model, without writing anything"
+    command = _command(commands, "explain", summary, _EXPLAIN_EPILOG)
+    command.add_argument("config", metavar="CONFIG", help="a .json, .yaml, .yml, .toml or .py config file")
+    command.add_argument(
+        "--model",
+        required=True,
+        metavar="FACTORY",
+        help="the function that builds the model, called with no arguments: package.module:function or "
+        "path/to/file.py:function",
+    )
+    command.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a table of parameters (default); json: the report as one JSON object",
+    )
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a `layer` name matches no module, or planning warns",
+    )
+    _add_plugin_option(command)
+    command.set_defaults(handler=_explain)

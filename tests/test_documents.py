@@ -634,7 +634,7 @@ def test_unknown_suffix_and_unreadable_files_are_document_errors(tmp_path: Path)
         load_document(tmp_path / "latin.json")
 
 
-@pytest.mark.parametrize("module", ["_documents", "_pyconfig"])
+@pytest.mark.parametrize("module", ["_documents", "_formats", "_pyconfig"])
 def test_the_reading_layer_imports_neither_torch_nor_pydantic(module: str) -> None:
     """The file readers import only the standard library, initspec and (lazily) PyYAML."""
     source = Path(__file__).parents[1] / "src" / "initspec" / "cli" / f"{module}.py"

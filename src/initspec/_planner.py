@@ -203,8 +203,14 @@ class Planner:
     ) -> list[Step]:
         end = self.by_path.get(path)
         if end is None or self.nodes[end].module is not target:
-            sub = Planner(target, strict=self.strict, prefix=self.prefix + join(path, ""))
-            return sub._whole_module(target, "", init, source)
+            # Reached through an alias (a property, or a module registered twice in one parent): walk it
+            # afresh, but name its tensors by their canonical names in this model.
+            sub = Planner(target, strict=self.strict)
+            sub.prefix, sub.names = self.prefix, self.names
+            for node in sub.nodes:
+                node.path = join(path, node.path) if node.path else path
+            sub.by_path = {node.path: i for i, node in enumerate(sub.nodes)}
+            return sub._whole_module(target, path, init, source)
         steps: list[Step] = []
         for i in range(self.nodes[end].start, end + 1):
             weight, bias = self.tensors(i)

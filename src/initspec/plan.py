@@ -234,7 +234,8 @@ def _plan_child(planner: Planner, index: int) -> None:
     module = node.module
     if not _has_init_weights(module) or getattr(module, "is_init", False) or id(module) in planner.inlined:
         return
-    planner.inlined.add(id(module))
+    if hasattr(module, "is_init"):  # its first init_weights sets is_init, so later parents skip it
+        planner.inlined.add(id(module))
     if _plans_inline(module):
         _plan_base_module(planner, index)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar, overload
 
@@ -17,7 +18,7 @@ from initspec.configs import (
     TruncNormalInit,
 )
 
-__all__ = ["lint_init_cfg", "parse_init_cfg", "register_initializer", "registered_types"]
+__all__ = ["import_plugins", "lint_init_cfg", "parse_init_cfg", "register_initializer", "registered_types"]
 
 ApplyFn = Callable[..., None]
 F = TypeVar("F", bound=ApplyFn)
@@ -62,6 +63,23 @@ def _require_base_init(cls: object) -> None:
     if not (isinstance(cls, type) and issubclass(cls, BaseInit)):
         msg = f"register_initializer needs a subclass of initspec.BaseInit, got {cls!r}"
         raise TypeError(msg)
+
+
+def import_plugins(names: Sequence[str]) -> None:
+    """Import each plugin module, whose import registers its initializers with ``register_initializer``.
+
+    Raises:
+        ImportError: a module could not be imported; the message names it and says what a plugin is.
+    """
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:
+            msg = (
+                f"plugin module {name!r} could not be imported ({type(err).__name__}: {err}); pass an "
+                "importable module (on sys.path or PYTHONPATH) whose import calls register_initializer"
+            )
+            raise ImportError(msg) from err
 
 
 def registered_types() -> tuple[str, ...]:

@@ -135,7 +135,7 @@ def _record_dict(rec: ParamRecord) -> dict[str, Any]:
 
 
 def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
+    return str(tuple(shape))
 
 
 def init_args(init: Any, role: str) -> dict[str, Any]:

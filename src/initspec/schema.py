@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 from collections.abc import Sequence
 from typing import Any, Final, TypeAlias
 
 from initspec.configs import INITIALIZERS, InitializerConfig, Override
+from initspec.registry import import_plugins
 
 __all__ = ["DRAFT_07", "init_cfg_json_schema", "render_schema"]
 
@@ -45,7 +45,7 @@ def init_cfg_json_schema(*, plugins: Sequence[str] = ()) -> dict[str, Any]:
         >>> schema["definitions"]["InitConfig"]["properties"]["type"]["enum"][:3]
         ['Constant', 'Xavier', 'Normal']
     """
-    _import_plugins(plugins)
+    import_plugins(plugins)
     registered = _registered()
     names = [name for name, _ in registered]
     definitions: JsonDict = {_INIT: _init_config(registered), _OVERRIDE: _override(registered)}
@@ -61,18 +61,6 @@ def init_cfg_json_schema(*, plugins: Sequence[str] = ()) -> dict[str, Any]:
 def render_schema(*, plugins: Sequence[str] = ()) -> str:
     """The exact text of ``schemas/init_cfg.schema.json``: the schema as indented JSON and a newline."""
     return json.dumps(init_cfg_json_schema(plugins=plugins), indent=2, sort_keys=False) + "\n"
-
-
-def _import_plugins(plugins: Sequence[str]) -> None:
-    for module in plugins:
-        try:
-            importlib.import_module(module)
-        except ImportError as err:
-            msg = (
-                f"plugin module {module!r} could not be imported ({err}); pass an importable module "
-                "name (on sys.path or PYTHONPATH) whose import calls register_initializer"
-            )
-            raise ImportError(msg) from err
 
 
 def _registered() -> list[tuple[str, type[InitializerConfig]]]:

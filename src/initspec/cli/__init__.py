@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -125,14 +124,12 @@ def _import_plugins(names: Sequence[str]) -> str | None:
     """Import each ``--plugin`` module; on failure, the message to print (a usage error)."""
     if names and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # a project's own plugin module imports from its root, as with -m
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as err:
-            return (
-                f"--plugin {name!r} could not be imported ({type(err).__name__}: {err}); pass an importable "
-                "module (on sys.path or PYTHONPATH) whose import calls register_initializer"
-            )
+    from initspec.registry import import_plugins
+
+    try:
+        import_plugins(names)
+    except ImportError as err:
+        return f"--plugin: {err}"
     return None
 
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
 from initspec.cli._documents import Document, DocumentError, Loc, find_init_cfgs, load_document
-from initspec.cli._output import cfg_value, document_error, problem_diagnostic
-from initspec.cli._validate import UsageError
+from initspec.cli._output import cfg_value, document_error, problem_diagnostic, skipped_note
+from initspec.cli._validate import UsageError, skipped_inside
 
 if TYPE_CHECKING:
     from torch import nn
@@ -30,12 +30,12 @@ __all__ = ["find_model_cfg", "load_factory", "run_explain"]
 _FACTORY_FORMS = "'package.module:factory' or 'path/to/file.py:factory'"
 
 
-class _ConfigErrors(Exception):
-    """The config (or the model's own init_cfg) is invalid; the lines say where (exit code 1)."""
+class _Failed(Exception):
+    """The lines to print, already located, and the exit code: 1 for an invalid config, 2 for one unreadable."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], code: int = 1) -> None:
         super().__init__("\n".join(lines))
-        self.lines = lines
+        self.lines, self.code = lines, code
 
 
 def run_explain(
@@ -52,9 +52,9 @@ def run_explain(
     except UsageError as error:
         print(f"initspec explain: error: {error}", file=err)
         return 2
-    except _ConfigErrors as error:
+    except _Failed as error:
         print(*error.lines, sep="\n", file=err)
-        return 1
+        return error.code
     except (InitPlanError, CheckpointError) as error:
         print(f"{config}: error: {error}", file=err)
         return 1
@@ -132,7 +132,7 @@ def _build(factory: Callable[[], object]) -> nn.Module:
         model = factory()
     except InitConfigError as err:
         msg = f"initspec explain: error: building the model with {name}() failed: {err}"
-        raise _ConfigErrors([msg]) from err
+        raise _Failed([msg]) from err
     except Exception as err:
         raise UsageError(f"the model factory {name}() raised {type(err).__name__}: {err}") from err
     if not isinstance(model, nn.Module):
@@ -144,6 +144,8 @@ def _build(factory: Callable[[], object]) -> nn.Module:
 def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
     """Plan without writing; warnings raised while planning are returned rather than printed."""
     found = find_model_cfg(doc)
+    if found is not None:
+        _refuse_skipped(doc, found[0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -151,10 +153,19 @@ def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
         except InitConfigError as err:
             loc, raw = found or ((), None)
             lines = [problem_diagnostic("error", doc, loc, raw, p).text() for p in err.problems]
-            raise _ConfigErrors(lines) from err
+            raise _Failed(lines) from err
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too
     return report, [str(warning.message) for warning in caught]
+
+
+def _refuse_skipped(doc: Document, loc: Loc) -> None:
+    """A value left out of a ``.py`` config would read as missing: stop rather than explain a guess."""
+    pieces = skipped_inside(doc, loc)
+    if pieces:
+        note = skipped_note(doc, pieces[0])
+        why = f"only known when the config runs, so it cannot be explained: {pieces[0].reason}"
+        raise _Failed([f"{note.file}:{note.line}:{note.col}: error: {note.location}: {why}"], 2)
 
 
 def _make_plan(model: nn.Module, doc: Document, found: tuple[Loc, object] | None) -> InitPlan:

@@ -22,6 +22,7 @@ __all__ = [
     "emit",
     "problem_diagnostic",
     "skipped_note",
+    "unchecked_note",
 ]
 
 Severity: TypeAlias = Literal["error", "warning", "note"]
@@ -141,6 +142,13 @@ def skipped_note(doc: Document, piece: Skipped) -> Diagnostic:
     path = display_path(piece.file or doc.path)
     location = _dotted(piece.path) or None
     return Diagnostic("note", path, piece.line, piece.col, location, f"skipped: {piece.reason}")
+
+
+def unchecked_note(doc: Document, loc: Loc) -> Diagnostic:
+    """A note for an init_cfg left unchecked because a value inside it was skipped."""
+    path, line, col = location_of(doc, loc)
+    message = "not checked: a value inside it is only known when the config runs (see the skipped note)"
+    return Diagnostic("note", display_path(path), line, col, _dotted(loc) or "init_cfg", message)
 
 
 def document_error(err: DocumentError) -> Diagnostic:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from initspec._errors import InitConfigError
-from initspec.cli._documents import Document, DocumentError, Loc, find_init_cfgs, load_document
+from initspec.cli._documents import Document, DocumentError, Loc, Skipped, find_init_cfgs, load_document
 from initspec.cli._output import (
     Diagnostic,
     Format,
@@ -20,10 +20,12 @@ from initspec.cli._output import (
     emit,
     problem_diagnostic,
     skipped_note,
+    unchecked_note,
 )
+from initspec.configs import INITIALIZERS
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
-__all__ = ["CONFIG_SUFFIXES", "UsageError", "find_config_files", "run_validate"]
+__all__ = ["CONFIG_SUFFIXES", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
 
 CONFIG_SUFFIXES: Final = frozenset({".json", ".yaml", ".yml", ".toml", ".py"})
 _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
@@ -84,13 +86,35 @@ def _check_file(path: Path, strict: bool, results: Results) -> None:
         results.unreadable += 1
         results.add(document_error(error))
         return
-    found = [skipped_note(doc, piece) for piece in doc.skipped]
+    found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
     for loc, raw in find_init_cfgs(doc.data):
+        if loc == () and not _plausible_root(raw):
+            continue
         results.configs += 1
-        found += _check_cfg(doc, loc, cfg_value(loc, raw), strict)
+        if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
+            found.append(unchecked_note(doc, loc))
+        else:
+            found += _check_cfg(doc, loc, cfg_value(loc, raw), strict)
     own = display_path(path)  # the file's own lines first, then those in its _base_ configs
     for diagnostic in sorted(found, key=lambda d: (d.file != own, d.file, d.line, d.col)):
         results.add(diagnostic)
+
+
+def _plausible_root(raw: object) -> bool:
+    """Whether a root with a ``type`` key is an init_cfg, not some other file (``package.json`` has a type).
+
+    It is when a ``type`` is a registered initializer, or when it uses some initializer's argument names.
+    """
+    items = raw if isinstance(raw, list) else [raw]
+    keys = {key for item in items if isinstance(item, dict) for key in item} - {"type", "$schema"}
+    types = {item.get("type") for item in items if isinstance(item, dict)}
+    known = {name for cls in map(INITIALIZERS.get, INITIALIZERS.names) if cls for name in cls.model_fields}
+    return bool(types & set(INITIALIZERS.names)) or bool(keys & known)
+
+
+def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
+    """The pieces of ``doc`` left out (they need running code) from inside the value at ``loc``."""
+    return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
 def _check_cfg(doc: Document, loc: Loc, raw: object, strict: bool) -> list[Diagnostic]:

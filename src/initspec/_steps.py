@@ -120,6 +120,9 @@ def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None
     A user-registered initializer gets a generator seeded from ``(seed, name)``; on a sharded tensor it
     fills the full tensor and this rank keeps its slice, which costs the full tensor's memory.
     """
+    if isinstance(init, ConstantInit):  # no randomness: fill this rank's data, sharded or not
+        local_view(tensor)[0].fill_(init.val)
+        return
     if seed is not None and seeded_fill(init, tensor, seed, name):
         return
     apply_fn = INITIALIZERS.applier(init.type) or _BUILTIN_WRITERS.get(type(init))
@@ -133,11 +136,6 @@ def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None
     full = torch.empty(shape, dtype=local.dtype, device=local.device)
     apply_fn(init, full, generator_for(seed, name, local.device))
     local.copy_(slice_of(full, local, offset))
-
-
-def _constant(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
-    assert isinstance(c, ConstantInit)
-    F.constant_(t, c.val)
 
 
 def _xavier(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
@@ -170,7 +168,6 @@ def _caffe2_xavier(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | N
 
 
 _BUILTIN_WRITERS: dict[type[InitializerConfig], Callable[..., None]] = {
-    ConstantInit: _constant,
     XavierInit: _xavier,
     NormalInit: _normal,
     TruncNormalInit: _trunc_normal,

@@ -19,7 +19,6 @@ import torch
 from initspec import functional as F
 from initspec.configs import (
     Caffe2XavierInit,
-    ConstantInit,
     InitializerConfig,
     KaimingInit,
     NormalInit,
@@ -61,9 +60,6 @@ def slice_of(full: torch.Tensor, local: torch.Tensor, offset: tuple[int, ...]) -
 
 def seeded_fill(init: InitializerConfig, tensor: torch.Tensor, seed: int, name: str) -> bool:
     """Fill this rank's part of ``tensor`` from the block stream; ``False`` if ``init`` has no stream."""
-    if isinstance(init, ConstantInit):
-        local_view(tensor)[0].fill_(init.val)
-        return True
     transform = _TRANSFORMS.get(type(init))
     if transform is None:
         return False

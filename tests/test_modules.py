@@ -545,3 +545,14 @@ def test_report_attributes_a_shared_leaf_to_the_user_init_weights_that_wrote_it_
     report = model.init_weights()
     assert is_const(leaf.weight, -7)
     assert report["leaf.weight"].source.startswith("user-defined init_weights of UserBox")
+
+
+@pytest.mark.parametrize("empty", [{}, [], None])
+def test_empty_init_cfg_configures_nothing_as_in_mmengine(empty: object) -> None:
+    """``init_cfg={}`` or ``[]`` is accepted and does nothing, as mmengine's ``if self.init_cfg`` skips it."""
+    module = BaseModule(init_cfg=empty)
+    module.lin = nn.Linear(2, 2)
+    before = module.lin.weight.clone()
+    report = module.init_weights()
+    assert torch.equal(module.lin.weight, before)
+    assert report.untouched() == ["lin.weight", "lin.bias"]

@@ -638,3 +638,12 @@ def test_stricter_than_mmengine_by_design(mm: ModuleType, cfg: Any) -> None:
         # numpy warns "divide by zero" while mmengine computes the inf bias of bias_prob=1.
         warnings.simplefilter("ignore", RuntimeWarning)
         mm.initialize(_toy(), copy.deepcopy(cfg))
+
+
+def test_unknown_key_holding_a_dict_still_names_the_type_and_suggests() -> None:
+    """A misspelled key whose value is itself a dict (``overide``) gets the type, a did-you-mean and the allowed keys."""
+    with pytest.raises(
+        InitConfigError,
+        match=r"init_cfg\.overide: unknown key 'overide' for Normal; did you mean 'override'\? Allowed keys",
+    ):
+        parse_init_cfg({"type": "Normal", "layer": "Conv2d", "overide": {"name": "cls"}})

@@ -891,3 +891,10 @@ def test_seeded_values_do_not_depend_on_the_name_an_override_uses() -> None:
     initialize(first, {"type": "Normal", "override": {"name": "last"}}, seed=0)
     initialize(second, {"type": "Normal", "override": {"name": "layers.2"}}, seed=0)
     assert torch.equal(first.get_parameter("layers.2.weight"), second.get_parameter("layers.2.weight"))
+
+
+def test_fan_error_from_an_override_suggests_a_fix_that_applies_to_overrides() -> None:
+    """A Kaiming override reaching a 1-D weight suggests overriding another submodule, not narrowing 'layer'."""
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+    with pytest.raises(InitPlanError, match=r"override a submodule without 1-D weights$"):
+        plan_init(model, dict(type="Normal", override=dict(name="1", type="Kaiming")))

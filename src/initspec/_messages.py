@@ -32,23 +32,26 @@ def problems_from_errors(errors: Sequence[ErrorDetails], raw: object) -> tuple[P
 
 
 def _problem(err: ErrorDetails, raw: object) -> Problem:
-    loc, parents = _real_loc(err["loc"], raw)
+    loc, parents, node = _real_loc(err["loc"], raw)
     kind = err["type"]
     if kind == "union_tag_invalid":
         return Problem((*loc, "type"), _unknown_type(str(err.get("ctx", {}).get("tag"))))
     if kind == "union_tag_not_found":
         return Problem(loc, f"missing 'type'; expected one of: {', '.join(sorted(INITIALIZERS.names))}")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden":  # the key is in the document: its container is the last parent
         return Problem(loc, _unknown_key(str(loc[-1]), parents[-1] if parents else None, loc))
-    if kind == "missing":
-        owner = _type_of(parents[-1]) if parents else None
+    if kind == "missing":  # the key is absent: the dict it is missing from is the last node reached
+        owner = _type_of(node)
         name = err["loc"][-1]
         return Problem(loc, f"missing required argument '{name}'" + (f" for {owner}" if owner else ""))
     return Problem(loc, _mismatch(err, loc))
 
 
-def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int, ...], list[object]]:
-    """Keep only the segments present in ``raw`` (drops union tags and synthetic wrappers)."""
+def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int, ...], list[object], object]:
+    """Keep only the segments present in ``raw`` (drops union tags and synthetic wrappers).
+
+    Returns the kept segments, the container of each, and the value the last one leads to.
+    """
     kept: list[str | int] = []
     parents: list[object] = []
     node = raw
@@ -60,9 +63,7 @@ def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int,
         parents.append(node)
         node = node[part]  # type: ignore[index]
         kept.append(part)
-    if isinstance(node, Mapping):
-        parents.append(node)
-    return tuple(kept), parents
+    return tuple(kept), parents, node
 
 
 def _type_of(node: object) -> str | None:

@@ -52,7 +52,7 @@ class BaseModule(nn.Module):
 
     @init_cfg.setter
     def init_cfg(self, value: object) -> None:
-        self._initspec_cfgs = parse_init_cfg(value)
+        self._initspec_cfgs = parse_init_cfg(value or None)  # {} and [] configure nothing, as in mmengine
         self._init_cfg_raw = copy.deepcopy(value)
 
     @property

@@ -53,8 +53,14 @@ def test_sharded_init_equals_single_process(
 ) -> None:
     """Gathered full tensors of seeded FSDP2/Shard(0)/Shard(1) init equal the single-process result, bit for bit."""
     out = tmp_path / "results.pt"
-    cmd = [sys.executable, str(WORKERS / "sharded_worker.py"), str(world_size), str(_free_port()), str(out),
-           str(checkpoint[0])]
+    cmd = [
+        sys.executable,
+        str(WORKERS / "sharded_worker.py"),
+        str(world_size),
+        str(_free_port()),
+        str(out),
+        str(checkpoint[0]),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-4000:]
     results = torch.load(out)
@@ -71,9 +77,16 @@ def test_sharded_init_equals_single_process(
 
 @pytest.mark.parametrize(
     ("local", "shape", "offset"),
-    [((3, 5), (7, 5), (4, 0)), ((7, 2), (7, 5), (0, 3)), ((2, 3, 4), (2, 6, 4), (0, 3, 0)), ((4,), (9,), (5,))],
+    [
+        ((3, 5), (7, 5), (4, 0)),
+        ((7, 2), (7, 5), (0, 3)),
+        ((2, 3, 4), (2, 6, 4), (0, 3, 0)),
+        ((4,), (9,), (5,)),
+    ],
 )
-def test_runs_cover_exactly_the_shard(local: tuple[int, ...], shape: tuple[int, ...], offset: tuple[int, ...]) -> None:
+def test_runs_cover_exactly_the_shard(
+    local: tuple[int, ...], shape: tuple[int, ...], offset: tuple[int, ...]
+) -> None:
     """The contiguous runs of a shard list exactly its elements' global flat indices, in local order."""
     flat = torch.arange(torch.Size(shape).numel()).view(shape)
     expected = flat[tuple(slice(o, o + n) for o, n in zip(offset, local, strict=True))].reshape(-1)
@@ -115,7 +128,9 @@ def test_meta_built_model_loads_pretrained_like_eager(checkpoint: tuple[Path, nn
 
 class _Head(BaseModule):
     def __init__(self) -> None:
-        super().__init__(dict(type="Normal", std=0.02, layer="Linear", override=dict(name="cls", type="Constant", val=1)))
+        super().__init__(
+            dict(type="Normal", std=0.02, layer="Linear", override=dict(name="cls", type="Constant", val=1))
+        )
         self.fc = nn.Linear(8, 8)
         self.cls = nn.Linear(8, 3)
 

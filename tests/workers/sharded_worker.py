@@ -14,9 +14,9 @@ import torch.multiprocessing as mp
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sharded_models import INIT_CFG, SEED, build_model  # noqa: E402
+from sharded_models import INIT_CFG, SEED, build_model
 
-from initspec import InitPlanError, initialize  # noqa: E402
+from initspec import InitPlanError, initialize
 
 
 def _full(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -46,7 +46,9 @@ def _placed_params(mesh: object) -> dict[str, torch.Tensor]:
         layer = nn.Linear(1003, 517)
         layer.weight = nn.Parameter(distribute_tensor(layer.weight.detach(), mesh, [Shard(dim)]))
         layer.bias = nn.Parameter(distribute_tensor(layer.bias.detach(), mesh, [Shard(0)]))
-        initialize(layer, dict(type="TruncNormal", std=0.02, a=-0.03, b=0.05, layer="Linear", bias=0.5), seed=SEED)
+        initialize(
+            layer, dict(type="TruncNormal", std=0.02, a=-0.03, b=0.05, layer="Linear", bias=0.5), seed=SEED
+        )
         out[f"shard{dim}.weight"] = layer.weight.full_tensor().clone()
         out[f"shard{dim}.bias"] = layer.bias.full_tensor().clone()
     return out

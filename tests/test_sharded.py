@@ -182,3 +182,17 @@ def test_user_initializer_on_plain_tensor_uses_seeded_generator() -> None:
         assert torch.equal(a.weight, b.weight)
     finally:
         initspec.configs.INITIALIZERS.remove("OrthoSharded")
+
+
+def test_init_weights_on_meta_does_not_mark_the_model_initialized() -> None:
+    """init_weights on a meta model plans and reports but leaves is_init False, so the call after to_empty works."""
+    with torch.device("meta"):
+        model = _Net()
+    model.init_weights(seed=SEED)
+    assert model.is_init is False
+    model.to_empty(device="cpu")
+    model.init_weights(seed=SEED)
+    eager = _Net()
+    eager.init_weights(seed=SEED)
+    assert model.is_init is True
+    assert all(torch.equal(a, b) for a, b in zip(eager.parameters(), model.parameters(), strict=True))

@@ -263,7 +263,9 @@ class Planner:
 
     def check_fan(self, path: str, tensor: torch.Tensor, init: InitializerConfig, source: Source) -> None:
         if isinstance(init, FAN_BASED) and tensor.dim() < 2:
-            narrow = "narrow 'layer'" if source.kind == "init_cfg" else "override a submodule without 1-D weights"
+            narrow = (
+                "narrow 'layer'" if source.kind == "init_cfg" else "override a submodule without 1-D weights"
+            )
             raise InitPlanError(
                 f"{config_label(source)}: {init.type} computes fans from the weight's shape and needs at least "
                 f"2 dimensions, but '{path}' has shape {tuple(tensor.shape)}; use an initializer without fans "

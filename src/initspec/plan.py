@@ -14,6 +14,7 @@ from torch import nn
 from initspec._errors import InitPlanError, InitWarning
 from initspec._planner import MatchOp, Planner, join, resolve_target
 from initspec._steps import CallStep, Step
+from initspec._streams import holds_no_data
 from initspec.configs import InitializerConfig, PretrainedInit
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args
@@ -114,8 +115,9 @@ class InitPlan:
                         step.run(seed)
         finally:
             ACTIVE.reset(token)
-        for module in planner.marks:
-            object.__setattr__(module, "_is_init", True)
+        if not _meta_only(planner):  # a meta model is planned, not initialized: init_weights must run again
+            for module in planner.marks:
+                object.__setattr__(module, "_is_init", True)
         return self.report()
 
     def report(self) -> InitReport:
@@ -142,6 +144,11 @@ class InitPlan:
             kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
             records[prefix + name] = ParamRecord(prefix + name, tuple(param.shape), kind, args, source)
         return records
+
+
+def _meta_only(planner: Planner) -> bool:
+    """Whether every parameter of the planned model is on the meta device (so nothing was written)."""
+    return bool(planner.params) and all(holds_no_data(tensor) for _, tensor in planner.params)
 
 
 def _require_seed_for_shards(steps: list[Step | CallStep]) -> None:

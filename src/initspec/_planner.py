@@ -17,7 +17,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError, InitWarning
+from initspec._errors import InitPlanError, InitWarning, Problem
 from initspec._steps import FAN_BASED, CallStep, Source, Step
 from initspec.checkpoint import extract_state_dict, load_checkpoint, match_state_dict
 from initspec.configs import BaseInit, InitializerConfig, Override, PretrainedInit
@@ -89,6 +89,24 @@ class MatchOp:
 
 
 Op = MatchOp | CallStep | list[Step]
+
+
+class Written:
+    """Union-find over post-order positions: the last position at or before ``i`` not yet fully written."""
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
+
+    def last_free(self, i: int) -> int:
+        parent, slot = self._parent, i + 1
+        while parent[slot] != slot:
+            parent[slot] = parent[parent[slot]]
+            slot = parent[slot]
+        return slot - 1
+
+    def mark(self, i: int) -> None:
+        """Node ``i``'s weight and bias are written (a node is visited once per scan, so this is final)."""
+        self._parent[i + 1] = i
 
 
 class Planner:
@@ -288,17 +306,28 @@ class Planner:
             if bias is not None:
                 yield self._node_step(i, bias, "bias", op)
 
-    def last_match_steps(self, op: MatchOp, written: set[int]) -> list[Step]:
-        """The writes of ``op`` in reverse order, leaving out tensors in ``written`` (and adding the rest)."""
-        out = []
-        for i in reversed(op.indices):
-            weight, bias = self.tensors(i)
-            if bias is not None and id(bias) not in written:
-                written.add(id(bias))
-                out.append(self._node_step(i, bias, "bias", op))
-            if weight is not None and id(weight) not in written:
-                written.add(id(weight))
-                out.append(self._node_step(i, weight, "weight", op))
+    def last_match_steps(self, op: MatchOp, written: set[int], done: Written) -> list[Step]:
+        """The writes of ``op`` in reverse order, leaving out tensors in ``written`` (and adding the rest).
+
+        Nodes whose tensors are all written already are skipped in O(log n) through ``done``, so nested
+        rules over the same layers cost time linear in the model, not quadratic.
+        """
+        out: list[Step] = []
+        indices, p = op.indices, len(op.indices) - 1
+        while p >= 0:
+            free = done.last_free(indices[p])
+            if free < indices[0]:
+                break
+            if free != indices[p]:
+                p = bisect.bisect_right(indices, free) - 1
+                continue
+            weight, bias = self.tensors(free)
+            for tensor, role in ((bias, "bias"), (weight, "weight")):
+                if tensor is not None and id(tensor) not in written:
+                    written.add(id(tensor))
+                    out.append(self._node_step(free, tensor, role, op))  # type: ignore[arg-type]
+            done.mark(free)
+            p -= 1
         return out
 
     def _node_step(self, i: int, tensor: torch.Tensor, role: Literal["weight", "bias"], op: MatchOp) -> Step:
@@ -316,8 +345,11 @@ class Planner:
     def warn(self, message: str) -> None:
         warnings.warn(message, InitWarning, stacklevel=6)
 
-    def lint_cfgs(self, owner: str, cfgs: Sequence[InitializerConfig]) -> None:
-        for problem in lint_init_cfg(cfgs):
+    def lint_cfgs(
+        self, owner: str, cfgs: Sequence[InitializerConfig], problems: Sequence[Problem] | None = None
+    ) -> None:
+        """Warn about (or, strict, reject) legal but suspicious configs; ``problems`` if already linted."""
+        for problem in lint_init_cfg(cfgs) if problems is None else problems:
             self.lint(problem.render(join(self.full(owner), "init_cfg")))
 
     def check_layers(self) -> None:

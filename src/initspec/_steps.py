@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 
@@ -30,13 +31,12 @@ FAN_BASED: tuple[type[InitializerConfig], ...] = (KaimingInit, XavierInit, Caffe
 """Initializers that compute fans from the weight's shape, so they need at least two dimensions."""
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """Why a tensor is written: which module's ``init_cfg`` entry, override or checkpoint."""
 
     kind: Literal["init_cfg", "override", "checkpoint", "user", "untouched"]
     owner: str = ""
-    index: int = 0
+    entry: int = 0
     override: int | None = None
     name: str = ""
 
@@ -46,7 +46,7 @@ class Source:
             return "untouched"
         if self.kind == "user":
             return f"user-defined init_weights of {self.name} ({self.owner or '<root>'})"
-        where = f"{owner}init_cfg[{self.index}]"
+        where = f"{owner}init_cfg[{self.entry}]"
         if self.override is not None:
             where += f".override[{self.override}] (name={self.name!r})"
         return f"{where} from {self.name}" if self.kind == "checkpoint" and self.override is None else where
@@ -54,7 +54,7 @@ class Source:
     @property
     def config_loc(self) -> tuple[str | int, ...]:
         """The location inside the owner's ``init_cfg``, as used in config problems."""
-        return (self.index,) if self.override is None else (self.index, "override", self.override)
+        return (self.entry,) if self.override is None else (self.entry, "override", self.override)
 
 
 @dataclass(slots=True)
@@ -138,14 +138,35 @@ def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None
     local.copy_(slice_of(full, local, offset))
 
 
+def _plain(t: torch.Tensor) -> bool:
+    """A dense tensor that torch.nn.init would fill with one direct ``normal_``/``uniform_`` call."""
+    return (type(t) is torch.Tensor or type(t) is torch.nn.Parameter) and t.numel() > 0
+
+
+def _draw(t: torch.Tensor, std: float, distribution: str, g: torch.Generator | None) -> None:
+    """The draw torch.nn.init's kaiming/xavier bodies make, without their per-call checks (configs are valid)."""
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        t.uniform_(-bound, bound, generator=g)
+    else:
+        t.normal_(0, std, generator=g)
+
+
 def _xavier(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
     assert isinstance(c, XavierInit)
-    F.xavier_(t, c.gain, c.distribution, generator=g)
+    if not _plain(t):
+        F.xavier_(t, c.gain, c.distribution, generator=g)
+        return
+    fan_in, fan_out = F.fan_in_and_fan_out(t.shape)
+    _draw(t, c.gain * math.sqrt(2.0 / float(fan_in + fan_out)), c.distribution, g)
 
 
 def _normal(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
     assert isinstance(c, NormalInit)
-    F.normal_(t, c.mean, c.std, generator=g)
+    if _plain(t):
+        t.normal_(c.mean, c.std, generator=g)
+    else:
+        F.normal_(t, c.mean, c.std, generator=g)
 
 
 def _trunc_normal(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
@@ -155,16 +176,35 @@ def _trunc_normal(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | No
 
 def _uniform(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
     assert isinstance(c, UniformInit)
-    F.uniform_(t, c.a, c.b, generator=g)
+    if _plain(t):
+        t.uniform_(c.a, c.b, generator=g)
+    else:
+        F.uniform_(t, c.a, c.b, generator=g)
 
 
 def _kaiming(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
     assert isinstance(c, KaimingInit)
-    F.kaiming_(t, c.a, c.mode, c.nonlinearity, c.distribution, generator=g)
+    _kaiming_draw(t, c.a, c.mode, c.nonlinearity, c.distribution, g)
 
 
 def _caffe2_xavier(c: InitializerConfig, t: torch.Tensor, g: torch.Generator | None) -> None:
-    F.kaiming_(t, 1, "fan_in", "leaky_relu", "uniform", generator=g)
+    _kaiming_draw(t, 1, "fan_in", "leaky_relu", "uniform", g)
+
+
+def _kaiming_draw(
+    t: torch.Tensor,
+    a: float,
+    mode: F.Mode,
+    nonlinearity: F.Nonlinearity,
+    dist: F.Distribution,
+    g: torch.Generator | None,
+) -> None:
+    if not _plain(t):
+        F.kaiming_(t, a, mode, nonlinearity, dist, generator=g)
+        return
+    fan_in, fan_out = F.fan_in_and_fan_out(t.shape)
+    gain = torch.nn.init.calculate_gain(nonlinearity, a)
+    _draw(t, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out), dist, g)
 
 
 _BUILTIN_WRITERS: dict[type[InitializerConfig], Callable[..., None]] = {

@@ -13,7 +13,7 @@ from torch import nn
 from initspec._errors import InitWarning
 from initspec.configs import InitializerConfig
 from initspec.plan import ACTIVE, InitPlan, plan_init_weights
-from initspec.registry import parse_init_cfg
+from initspec.registry import lint_init_cfg, parse_init_cfg
 from initspec.report import InitReport
 
 __all__ = ["BaseModule", "ModuleDict", "ModuleList", "Sequential"]
@@ -53,6 +53,7 @@ class BaseModule(nn.Module):
     @init_cfg.setter
     def init_cfg(self, value: object) -> None:
         self._initspec_cfgs = parse_init_cfg(value or None)  # {} and [] configure nothing, as in mmengine
+        self._initspec_lints = lint_init_cfg(self._initspec_cfgs)  # once here, not on every init_weights
         self._init_cfg_raw = copy.deepcopy(value)
 
     @property

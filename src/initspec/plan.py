@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from initspec._errors import InitPlanError, InitWarning
-from initspec._planner import MatchOp, Planner, join, resolve_target
+from initspec._planner import MatchOp, Planner, Written, join, resolve_target
 from initspec._steps import CallStep, Step
 from initspec._streams import holds_no_data
 from initspec.configs import InitializerConfig, PretrainedInit
@@ -77,13 +77,14 @@ class InitPlan:
 
     def _last_writes(self) -> list[Step | CallStep]:
         written: set[int] = set()
+        done = Written(len(self._planner.nodes))
         kept: list[Step | CallStep] = []
         for op in reversed(self._planner.ops):
             if isinstance(op, CallStep):
                 kept.append(op)
                 continue
             if isinstance(op, MatchOp):
-                kept += self._planner.last_match_steps(op, written)
+                kept += self._planner.last_match_steps(op, written, done)
                 continue
             for step in reversed(op):
                 if id(step.tensor) not in written:
@@ -221,7 +222,7 @@ def _plan_base_module(planner: Planner, index: int) -> None:
     """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
     node = planner.nodes[index]
     cfgs = _cfgs_of(node.module)
-    planner.lint_cfgs(node.path, cfgs)
+    planner.lint_cfgs(node.path, cfgs, getattr(node.module, "_initspec_lints", None))
     for i, cfg in enumerate(cfgs):
         if not isinstance(cfg, PretrainedInit):
             planner.run_cfg(index, cfg, i)

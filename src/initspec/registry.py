@@ -106,7 +106,7 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
         raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
     items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
-        return INITIALIZERS.many.validate_python(items)
+        return INITIALIZERS.validate_many(items)
     except ValidationError as err:
         problems = problems_from_errors(err.errors(), items)
         if single:

@@ -108,7 +108,8 @@ class InitializerRegistry:
         self._version = 0
         self._adapter: TypeAdapter[Any] | None = None
         self._adapter_version = -1
-        self._many: TypeAdapter[tuple[InitializerConfig, ...]] = TypeAdapter(tuple[InitializerConfig, ...])
+        self._validate_one: Callable[[Any], Any] = _unbuilt
+        self._validate_many: Callable[[Any], Any] = _unbuilt
 
     def add(self, cls: type[InitializerConfig], apply_fn: Callable[..., None] | None) -> None:
         """Register ``cls`` under its ``type`` literal; a name already taken is an error."""
@@ -155,23 +156,40 @@ class InitializerRegistry:
     @property
     def adapter(self) -> TypeAdapter[Any]:
         """A cached ``TypeAdapter`` over the current union."""
-        if self._adapter is None or self._adapter_version != self._version:
-            self._adapter = TypeAdapter(self.union)
-            self._many = TypeAdapter(tuple[self.union, ...])  # type: ignore[name-defined]
-            self._adapter_version = self._version
+        self._refresh()
+        assert self._adapter is not None  # set by _refresh
         return self._adapter
 
-    @property
-    def many(self) -> TypeAdapter[tuple[InitializerConfig, ...]]:
-        """A cached ``TypeAdapter`` for a tuple of configs, validated straight through the current union."""
-        self.adapter  # noqa: B018 - rebuilds both adapters when the registry changed
-        return self._many
+    def validate_many(self, items: list[object]) -> tuple[InitializerConfig, ...]:
+        """Validate a list of configs straight through the current union (the ``parse_init_cfg`` hot path)."""
+        if self._adapter_version != self._version:
+            self._refresh()
+        result: tuple[InitializerConfig, ...] = self._validate_many(items)
+        return result
+
+    def _refresh(self) -> None:
+        """Rebuild the union adapters if the registry changed since they were built."""
+        if self._adapter is not None and self._adapter_version == self._version:
+            return
+        self._adapter = TypeAdapter(self.union)
+        many: TypeAdapter[Any] = TypeAdapter(tuple[self.union, ...])  # type: ignore[name-defined]
+        self._validate_one = self._adapter.validator.validate_python
+        self._validate_many = many.validator.validate_python
+        self._adapter_version = self._version
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        classes = self._classes
+
         def dispatch(value: Any) -> Any:
-            if isinstance(value, InitializerConfig) and type(value) in self._classes.values():
+            if (
+                type(value) is not dict
+                and isinstance(value, InitializerConfig)
+                and type(value) in classes.values()
+            ):
                 return value
-            return self.adapter.validate_python(value)
+            if self._adapter_version != self._version:
+                self._refresh()
+            return self._validate_one(value)
 
         return core_schema.no_info_plain_validator_function(
             dispatch, serialization=core_schema.simple_ser_schema("any")
@@ -179,6 +197,10 @@ class InitializerRegistry:
 
     def __get_pydantic_json_schema__(self, cs: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         return handler(self.adapter.core_schema)
+
+
+def _unbuilt(value: Any) -> Any:
+    raise AssertionError("the registry's adapters are built before first use")  # pragma: no cover
 
 
 def _union_of(members: tuple[type[InitializerConfig], ...]) -> Any:
@@ -257,7 +279,7 @@ class Override(BaseModel):
                 "an override must be a dict with a 'name', got {got}",
                 {"got": type(data).__name__},
             )
-        if _is_typed_form(data):
+        if "init" in data and _is_typed_form(data):
             _refuse_nested(data.get("init") is not None and "override" in data["init"].model_fields_set)
             return data
         if "name" not in data:

@@ -11,8 +11,7 @@ import bisect
 import difflib
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -79,8 +78,7 @@ class Node:
         self.tensors: tuple[torch.Tensor | None, torch.Tensor | None] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MatchOp:
+class MatchOp(NamedTuple):
     """A config's main rule: every node in ``indices`` gets its weight, then its bias, written."""
 
     init: BaseInit
@@ -118,7 +116,7 @@ class Planner:
         self.params: list[tuple[str, torch.Tensor]] = []
         self.names: dict[int, str] = {}
         self._post_order(root, "")
-        self.by_path = {node.path: i for i, node in enumerate(self.nodes)}
+        self._by_path: dict[str, int] | None = None
         self.ops: list[Op] = []
         self.marks: list[nn.Module] = []
         self.inlined: set[int] = set()
@@ -126,6 +124,12 @@ class Planner:
         self.checkpoints: list[CheckpointRecord] = []
         self._index: dict[str, list[int]] = {}
         self._low_dim: dict[str, list[int]] = {}
+
+    def by_path(self) -> dict[str, int]:
+        """Node index by path, built on first use (only overrides need it)."""
+        if self._by_path is None:
+            self._by_path = {node.path: i for i, node in enumerate(self.nodes)}
+        return self._by_path
 
     def _post_order(self, module: nn.Module, path: str) -> int:
         start = len(self.nodes)
@@ -219,7 +223,7 @@ class Planner:
     def _whole_module(
         self, target: nn.Module, path: str, init: InitializerConfig, source: Source
     ) -> list[Step]:
-        end = self.by_path.get(path)
+        end = self.by_path().get(path)
         if end is None or self.nodes[end].module is not target:
             # Reached through an alias (a property, or a module registered twice in one parent): walk it
             # afresh, but name its tensors by their canonical names in this model.
@@ -227,7 +231,7 @@ class Planner:
             sub.prefix, sub.names = self.prefix, self.names
             for node in sub.nodes:
                 node.path = join(path, node.path) if node.path else path
-            sub.by_path = {node.path: i for i, node in enumerate(sub.nodes)}
+            sub._by_path = None
             return sub._whole_module(target, path, init, source)
         steps: list[Step] = []
         for i in range(self.nodes[end].start, end + 1):
@@ -361,7 +365,9 @@ class Planner:
 def _children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
     """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
     items = module._modules.items()
-    if len(items) < 2 and all(child is not None for _, child in items):
+    if not items:
+        return ()
+    if len(items) == 1 and next(iter(items))[1] is not None:
         return items  # type: ignore[return-value]
     seen: set[int] = set()
     out = []

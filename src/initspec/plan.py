@@ -236,11 +236,13 @@ def _plan_base_module(planner: Planner, index: int) -> None:
 
 def _plan_child(planner: Planner, index: int) -> None:
     node = planner.nodes[index]
-    if not _has_init_weights(node.module) and _is_wrapper(node.module) and node.children:
+    has_init_weights = _has_init_weights(node.module)
+    if not has_init_weights and node.children and _is_wrapper(node.module):
         index = node.children[0]
         node = planner.nodes[index]
+        has_init_weights = _has_init_weights(node.module)
     module = node.module
-    if not _has_init_weights(module) or getattr(module, "is_init", False) or id(module) in planner.inlined:
+    if not has_init_weights or getattr(module, "is_init", False) or id(module) in planner.inlined:
         return
     if hasattr(module, "is_init"):  # its first init_weights sets is_init, so later parents skip it
         planner.inlined.add(id(module))

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import pathlib
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from conftest import LocalServer
 from initspec import checkpoint
 from initspec._errors import CheckpointError
 from initspec.checkpoint import (
@@ -47,50 +44,12 @@ class _Note:
     text: str
 
 
-@dataclass
-class _Server:
-    root: Path
-    base: str
-    requests: list[str] = field(default_factory=list)
-
-    def url(self, name: str) -> str:
-        return f"{self.base}/{name}"
-
-
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """INITSPEC_HOME for every test, so nothing touches the real cache."""
     path = tmp_path / "home"
     monkeypatch.setenv("INITSPEC_HOME", str(path))
     return path
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
-    """A file server on 127.0.0.1 that records the paths it is asked for."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    root = tmp_path / "served"
-    root.mkdir()
-    requests: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            super().do_GET()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=root))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield _Server(root, f"http://127.0.0.1:{httpd.server_address[1]}", requests)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def _state() -> dict[str, torch.Tensor]:
@@ -140,7 +99,7 @@ def test_map_location_places_tensors(tmp_path: Path) -> None:
     assert loaded["weight"].is_meta
 
 
-def test_http_download_is_cached(server: _Server, home: Path) -> None:
+def test_http_download_is_cached(server: LocalServer, home: Path) -> None:
     """An http URL is downloaded once into $INITSPEC_HOME/checkpoints and then reused."""
     _save(server.root / "ck.pth")
     _assert_state(load_checkpoint(server.url("ck.pth")))
@@ -150,7 +109,7 @@ def test_http_download_is_cached(server: _Server, home: Path) -> None:
 
 
 def test_cache_defaults_to_torch_hub_dir(
-    server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without INITSPEC_HOME, downloads go under torch.hub.get_dir()."""
     monkeypatch.delenv("INITSPEC_HOME")
@@ -160,14 +119,14 @@ def test_cache_defaults_to_torch_hub_dir(
     assert (tmp_path / "hub" / "checkpoints" / "ck.pth").is_file()
 
 
-def test_sha256_prefix_in_name_is_checked_and_accepted(server: _Server, tmp_path: Path) -> None:
+def test_sha256_prefix_in_name_is_checked_and_accepted(server: LocalServer, tmp_path: Path) -> None:
     """A file named name-<sha256 prefix>.pth whose content matches downloads fine."""
     digest = _sha256(_save(tmp_path / "ck.pth"))
     (server.root / f"ck-{digest[:8]}.pth").write_bytes((tmp_path / "ck.pth").read_bytes())
     _assert_state(load_checkpoint(server.url(f"ck-{digest[:8]}.pth")))
 
 
-def test_sha256_mismatch_raises_and_leaves_no_file(server: _Server, home: Path) -> None:
+def test_sha256_mismatch_raises_and_leaves_no_file(server: LocalServer, home: Path) -> None:
     """A download whose sha256 differs from its name's prefix is rejected and not cached."""
     path = _save(server.root / "ck-00000000.pth")
     assert not _sha256(path).startswith("00000000")
@@ -176,13 +135,13 @@ def test_sha256_mismatch_raises_and_leaves_no_file(server: _Server, home: Path) 
     assert list((home / "checkpoints").iterdir()) == []
 
 
-def test_http_error_names_the_url(server: _Server) -> None:
+def test_http_error_names_the_url(server: LocalServer) -> None:
     """A download that fails names the URL."""
     with pytest.raises(CheckpointError, match=r"could not download checkpoint http://.*/absent\.pth"):
         load_checkpoint(server.url("absent.pth"))
 
 
-def test_torchvision_name_resolves(server: _Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_torchvision_name_resolves(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """torchvision://NAME is looked up in the shipped table and downloaded."""
     _save(server.root / "tiny.pth")
     monkeypatch.setattr(checkpoint, "_shipped_table", lambda table: {"tiny": server.url("tiny.pth")})
@@ -190,7 +149,7 @@ def test_torchvision_name_resolves(server: _Server, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.parametrize("scheme", ["open-mmlab://", "openmmlab://"])
-def test_open_mmlab_user_table(scheme: str, server: _Server, home: Path) -> None:
+def test_open_mmlab_user_table(scheme: str, server: LocalServer, home: Path) -> None:
     """A name in $INITSPEC_HOME/open_mmlab.json resolves under both open-mmlab spellings."""
     _save(server.root / "mine.pth")
     home.mkdir()

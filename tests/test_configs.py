@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from conftest import toy_module
 from initspec import (
     BaseInit,
     Caffe2XavierInit,
@@ -130,26 +131,6 @@ def _our_arguments(name: str) -> dict[str, Any]:
 # ``mm`` is tests/conftest.py's fixture: mmengine.model, imported quietly, or a skip.
 
 
-def _toy() -> Any:
-    """A module with every layer type and override name the samples and seeds refer to."""
-    from torch import nn
-
-    class Toy(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.feat = nn.Conv1d(3, 1, 3)
-            self.reg = nn.Conv2d(3, 3, 3)
-            self.cls = nn.Linear(1, 2)
-            self.conv1 = nn.Conv2d(1, 1, 1)
-            self.conv2 = nn.Conv2d(1, 1, 1)
-            self.retina_cls = nn.Conv2d(2, 4, 3)
-            self.fc_cls = nn.Linear(4, 3)
-            self.bn = nn.BatchNorm2d(2)
-            self.gn = nn.GroupNorm(1, 2)
-
-    return Toy()
-
-
 def _mm_build(mm: ModuleType, cfg: dict[str, Any]) -> Any:
     """Build one initializer with mmengine's registry, as ``initialize`` does after popping ``override``."""
     from mmengine.registry import WEIGHT_INITIALIZERS  # type: ignore[import-untyped]
@@ -163,7 +144,7 @@ def _mm_initialized_state(mm: ModuleType, init_cfg: Any) -> dict[str, Any]:
     import torch
 
     torch.manual_seed(0)
-    model = _toy()
+    model = toy_module()
     torch.manual_seed(1)
     mm.initialize(model, copy.deepcopy(init_cfg))
     return model.state_dict()
@@ -437,7 +418,7 @@ def test_mmengine_builds_to_dict_with_the_same_arguments(mm: ModuleType, cfg: In
 def test_mmengine_initializes_a_model_from_to_dict(mm: ModuleType, cfg: InitializerConfig) -> None:
     """mmengine.model.initialize runs cfg.to_dict() on a small model, overrides included, without error."""
     state = _mm_initialized_state(mm, cfg.to_dict())
-    assert state.keys() == _toy().state_dict().keys()
+    assert state.keys() == toy_module().state_dict().keys()
 
 
 @pytest.mark.parametrize("seed", [cfg for _, cfg in SEEDS], ids=SEED_IDS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 import math
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from conftest import write
 from initspec.cli._documents import (
     Document,
     DocumentError,
@@ -19,14 +19,6 @@ from initspec.cli._documents import (
     location_of,
     position_of,
 )
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
 
 # -- JSON ---------------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conftest import toy_module
 from initspec import (
     ConstantInit,
     InitConfigError,
@@ -529,21 +530,6 @@ def test_seed_invalid_usage_is_rejected_at_the_override(seed: Any) -> None:
 # ``mm`` is tests/conftest.py's fixture: mmengine.model, imported quietly, or a skip.
 
 
-def _toy() -> Any:
-    from torch import nn
-
-    class Toy(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.feat = nn.Conv1d(3, 1, 3)
-            self.reg = nn.Conv2d(3, 3, 3)
-            self.cls = nn.Linear(1, 2)
-            self.conv2 = nn.Conv2d(1, 1, 1)
-            self.retina_cls = nn.Conv2d(2, 4, 3)
-
-    return Toy()
-
-
 # (config, what mmengine raises); each uses layer="Conv2d" where mmengine only checks when a layer matches.
 PARITY = [
     pytest.param(dict(type="Constant", val=1, bias="1", layer="Conv2d"), TypeError, id="bias-str"),
@@ -604,7 +590,7 @@ def test_mmengine_also_rejects(mm: ModuleType, cfg: Any, mm_error: type[Exceptio
     with pytest.raises(InitConfigError):
         parse_init_cfg(cfg)
     with pytest.raises(mm_error):
-        mm.initialize(_toy(), copy.deepcopy(cfg))
+        mm.initialize(toy_module(), copy.deepcopy(cfg))
 
 
 @pytest.mark.parametrize("seed", [cfg for _, cfg in SEEDS], ids=[d for d, _ in SEEDS])
@@ -617,7 +603,7 @@ def test_mmengine_also_accepts_the_seeds(mm: ModuleType, seed: Any) -> None:
     if any(c["type"] == "Pretrained" for c in cfgs):
         assert all(WEIGHT_INITIALIZERS.build(copy.deepcopy(c)) is not None for c in cfgs)
     else:
-        mm.initialize(_toy(), copy.deepcopy(seed))
+        mm.initialize(toy_module(), copy.deepcopy(seed))
 
 
 # Deliberately stricter than mmengine (the ranges and types); mmengine runs these without an error.
@@ -637,7 +623,7 @@ def test_stricter_than_mmengine_by_design(mm: ModuleType, cfg: Any) -> None:
     with warnings.catch_warnings():
         # numpy warns "divide by zero" while mmengine computes the inf bias of bias_prob=1.
         warnings.simplefilter("ignore", RuntimeWarning)
-        mm.initialize(_toy(), copy.deepcopy(cfg))
+        mm.initialize(toy_module(), copy.deepcopy(cfg))
 
 
 def test_unknown_key_holding_a_dict_still_names_the_type_and_suggests() -> None:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
-import http.server
 import importlib
 import json
 import pathlib
 import re
 import sys
-import threading
 import types
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +20,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from conftest import LocalServer
 from initspec import (
     BaseModule,
     CheckpointError,
@@ -122,38 +119,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@dataclass
-class _Server:
-    root: Path
-    base: str
-
-    def url(self, name: str) -> str:
-        return f"{self.base}/{name}"
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
-    """A file server on 127.0.0.1 serving ``tmp_path/served``."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    root = tmp_path / "served"
-    root.mkdir()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=root))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield _Server(root, f"http://127.0.0.1:{httpd.server_address[1]}")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
 @pytest.fixture
 def mm_pretrained(mm: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """mmengine.model with mmengine.runner importable (its import needs cv2: a stub stands in if absent)."""
@@ -237,7 +202,7 @@ def test_tilde_path_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     _assert_state(model, state)
 
 
-def test_http_checkpoint_is_downloaded_into_the_cache(server: _Server, home: Path) -> None:
+def test_http_checkpoint_is_downloaded_into_the_cache(server: LocalServer, home: Path) -> None:
     """An http URL is downloaded into $INITSPEC_HOME/checkpoints and loaded."""
     model = _Net()
     state = _values(model)
@@ -248,7 +213,7 @@ def test_http_checkpoint_is_downloaded_into_the_cache(server: _Server, home: Pat
     assert report["head.bias"].source == f"init_cfg[0] from {server.url('ck.pth')}"
 
 
-def test_http_checkpoint_with_right_sha256_prefix_loads(server: _Server, tmp_path: Path) -> None:
+def test_http_checkpoint_with_right_sha256_prefix_loads(server: LocalServer, tmp_path: Path) -> None:
     """A URL whose file name carries the right sha256 prefix loads."""
     model = _Net()
     state = _values(model)
@@ -259,7 +224,7 @@ def test_http_checkpoint_with_right_sha256_prefix_loads(server: _Server, tmp_pat
     _assert_state(model, state)
 
 
-def test_wrong_sha256_prefix_is_rejected_deleted_and_writes_nothing(server: _Server, home: Path) -> None:
+def test_wrong_sha256_prefix_is_rejected_deleted_and_writes_nothing(server: LocalServer, home: Path) -> None:
     """A download whose sha256 contradicts its file name raises, is not kept, and leaves the model as is."""
     model = _Net()
     snapshot = _snapshot(model)
@@ -273,7 +238,7 @@ def test_wrong_sha256_prefix_is_rejected_deleted_and_writes_nothing(server: _Ser
 
 @pytest.mark.parametrize("where", ["local", "http"])
 def test_open_mmlab_name_resolves_through_the_user_table(
-    where: str, server: _Server, home: Path, tmp_path: Path
+    where: str, server: LocalServer, home: Path, tmp_path: Path
 ) -> None:
     """open-mmlab://NAME is looked up in $INITSPEC_HOME/open_mmlab.json, which may name a path or a URL."""
     model = _Net()
@@ -290,7 +255,7 @@ def test_open_mmlab_name_resolves_through_the_user_table(
 
 
 def test_torchvision_name_resolves_through_its_table(
-    server: _Server, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """torchvision://NAME is looked up in the torchvision table and downloaded."""
     model = _Net()

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from initspec._errors import InitWarning
+from initspec.configs import bias_from_prob
 
 __all__ = [
     "Distribution",
@@ -378,17 +379,12 @@ def caffe2_xavier_init(
 
 
 def bias_init_with_prob(prior_prob: float) -> float:
-    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``.
+    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, mmengine's helper.
 
-    ``math.log`` gives the same bits as mmengine's ``numpy.log`` here, so numpy is not needed.
+    ``math.log`` gives the same bits as mmengine's ``numpy.log`` here, so numpy is not needed. It is the
+    same function that turns a config's ``bias_prob`` into its bias.
 
     Raises:
         ValueError: If ``prior_prob`` is not strictly between 0 and 1.
     """
-    if not 0 < prior_prob < 1:
-        msg = (
-            f"prior_prob must be strictly between 0 and 1 (got {prior_prob!r}); "
-            "it is the probability the sigmoid output starts at, for example 0.01"
-        )
-        raise ValueError(msg)
-    return -math.log((1 - prior_prob) / prior_prob)
+    return bias_from_prob(prior_prob)

@@ -40,7 +40,10 @@ _MODEL_CONFIG: Final = ConfigDict(frozen=True, extra="forbid", validate_default=
 def bias_from_prob(prior_prob: float) -> float:
     """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, as mmengine computes it."""
     if not 0.0 < prior_prob < 1.0:
-        msg = f"prior_prob must be strictly between 0 and 1, got {prior_prob!r}"
+        msg = (
+            f"prior_prob must be strictly between 0 and 1 (got {prior_prob!r}); "
+            "it is the probability the sigmoid output starts at, for example 0.01"
+        )
         raise ValueError(msg)
     return -math.log((1 - prior_prob) / prior_prob)
 

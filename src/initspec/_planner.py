@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NamedTuple
 
 import torch
@@ -18,27 +18,13 @@ from torch import nn
 
 from initspec._errors import InitPlanError, InitWarning, Problem
 from initspec._steps import FAN_BASED, CallStep, Source, Step
+from initspec._tree import Node, Written, attr, children, class_names, join, resolve_target
 from initspec.checkpoint import extract_state_dict, load_checkpoint, match_state_dict
 from initspec.configs import BaseInit, InitializerConfig, Override, PretrainedInit
 from initspec.registry import lint_init_cfg
 from initspec.report import CheckpointRecord, UnmatchedLayer
 
-__all__ = ["MatchOp", "Op", "Planner", "config_label", "join", "resolve_target"]
-
-_MISSING = object()
-
-
-def join(path: str, name: str) -> str:
-    """``path.name``, or ``name`` at the root."""
-    return f"{path}.{name}" if path else name
-
-
-def resolve_target(module: nn.Module, name: str) -> nn.Module | torch.Tensor | None:
-    """The submodule or tensor that an override ``name`` (possibly dotted) designates, or ``None``."""
-    obj: object = module
-    for part in name.split("."):
-        obj = getattr(obj, part, None)
-    return obj if isinstance(obj, nn.Module | torch.Tensor) else None
+__all__ = ["MatchOp", "Op", "Planner", "config_label"]
 
 
 def config_label(source: Source) -> str:
@@ -46,36 +32,6 @@ def config_label(source: Source) -> str:
     owner = f"{source.owner}." if source.owner else ""
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in source.config_loc)
     return f"{owner}init_cfg{loc}"
-
-
-_CLASS_NAMES: dict[type, frozenset[str]] = {}
-
-
-def _class_names(cls: type) -> frozenset[str]:
-    """The names a ``layer`` entry matches: the class's own and its direct bases' (as mmengine)."""
-    names = _CLASS_NAMES.get(cls)
-    if names is None:
-        names = _CLASS_NAMES[cls] = frozenset([cls.__name__, *(b.__name__ for b in cls.__bases__)])
-    return names
-
-
-def _attr(module: nn.Module, name: str) -> object:
-    """``getattr(module, name, None)`` without the cost of ``nn.Module.__getattr__`` raising."""
-    for store in (module._parameters, module._buffers, module.__dict__):
-        value = store.get(name, _MISSING)
-        if value is not _MISSING:
-            return value
-    return getattr(module, name, None) if hasattr(type(module), name) else None
-
-
-class Node:
-    """One visit of ``nn.Module.apply``: a module, its path, and the start of its post-order subtree."""
-
-    __slots__ = ("children", "module", "path", "start", "tensors")
-
-    def __init__(self, path: str, module: nn.Module, start: int, children: list[int]) -> None:
-        self.path, self.module, self.start, self.children = path, module, start, children
-        self.tensors: tuple[torch.Tensor | None, torch.Tensor | None] | None = None
 
 
 class MatchOp(NamedTuple):
@@ -87,24 +43,6 @@ class MatchOp(NamedTuple):
 
 
 Op = MatchOp | CallStep | list[Step]
-
-
-class Written:
-    """Union-find over post-order positions: the last position at or before ``i`` not yet fully written."""
-
-    def __init__(self, size: int) -> None:
-        self._parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
-
-    def last_free(self, i: int) -> int:
-        parent, slot = self._parent, i + 1
-        while parent[slot] != slot:
-            parent[slot] = parent[parent[slot]]
-            slot = parent[slot]
-        return slot - 1
-
-    def mark(self, i: int) -> None:
-        """Node ``i``'s weight and bias are written (a node is visited once per scan, so this is final)."""
-        self._parent[i + 1] = i
 
 
 class Planner:
@@ -137,8 +75,8 @@ class Planner:
             self._name_tensors(module._parameters, path, self.params)
         if module._buffers:
             self._name_tensors(module._buffers, path, None)
-        children = [self._post_order(c, f"{path}.{n}" if path else n) for n, c in _children(module)]
-        self.nodes.append(Node(path, module, start, children))
+        kids = [self._post_order(c, f"{path}.{n}" if path else n) for n, c in children(module)]
+        self.nodes.append(Node(path, module, start, kids))
         return len(self.nodes) - 1
 
     def _name_tensors(
@@ -190,7 +128,7 @@ class Planner:
 
     def _build_index(self, name: str) -> list[int]:
         """Post-order indices of the modules ``name`` matches; their tensors are checked here, once."""
-        index = [i for i, n in enumerate(self.nodes) if name in _class_names(type(n.module))]
+        index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
         low = [i for i in index if (w := self.tensors(i)[0]) is not None and w.dim() < 2]
         self._index[name], self._low_dim[name] = index, low
         return index
@@ -362,22 +300,6 @@ class Planner:
             raise InitPlanError(f"layer names match no module: {listed} (strict=True)")
 
 
-def _children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
-    """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
-    items = module._modules.items()
-    if not items:
-        return ()
-    if len(items) == 1 and next(iter(items))[1] is not None:
-        return items  # type: ignore[return-value]
-    seen: set[int] = set()
-    out = []
-    for name, child in items:
-        if child is not None and id(child) not in seen:
-            seen.add(id(child))
-            out.append((name, child))
-    return out
-
-
 def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     module = owner.module
     choices = [n for n, _ in module.named_modules() if n] + [n for n, _ in module.named_parameters()]
@@ -390,12 +312,12 @@ def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     )
 
 
-def _tensor_attr(node: Node, attr: str) -> torch.Tensor | None:
-    value = _attr(node.module, attr)
+def _tensor_attr(node: Node, name: str) -> torch.Tensor | None:
+    value = attr(node.module, name)
     if value is None or isinstance(value, torch.Tensor):
         return value
     msg = (
-        f"'{join(node.path, attr)}' of {type(node.module).__name__} is a {type(value).__name__}, not a "
+        f"'{join(node.path, name)}' of {type(node.module).__name__} is a {type(value).__name__}, not a "
         "tensor, so a rule that matches this module cannot initialize it"
     )
     raise InitPlanError(msg)

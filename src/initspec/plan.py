@@ -12,9 +12,10 @@ import torch
 from torch import nn
 
 from initspec._errors import InitPlanError, InitWarning
-from initspec._planner import MatchOp, Planner, Written, join, resolve_target
+from initspec._planner import MatchOp, Planner
 from initspec._steps import CallStep, Step
 from initspec._streams import holds_no_data
+from initspec._tree import Written, join, resolve_target
 from initspec.configs import InitializerConfig, PretrainedInit
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args

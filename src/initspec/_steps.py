@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from initspec import functional as F
-from initspec._streams import holds_no_data, is_sharded, local_view, seeded_fill, slice_of
+from initspec._streams import holds_no_data, is_sharded, local_view, seeded_fill, slice_of, stable_seed
 from initspec.configs import (
     INITIALIZERS,
     BaseInit,
@@ -108,9 +107,8 @@ def generator_for(seed: int | None, name: str, device: torch.device) -> torch.Ge
     """A generator seeded from ``(seed, name)`` alone, or ``None`` (the global RNG) without a seed."""
     if seed is None:
         return None
-    digest = hashlib.blake2b(f"{seed}\0{name}".encode(), digest_size=8).digest()
     generator = torch.Generator(device=device)
-    generator.manual_seed(int.from_bytes(digest, "little") >> 1)
+    generator.manual_seed(stable_seed(seed, name))
     return generator
 
 

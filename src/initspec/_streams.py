@@ -27,7 +27,7 @@ from initspec.configs import (
     XavierInit,
 )
 
-__all__ = ["BLOCK", "holds_no_data", "is_sharded", "local_view", "seeded_fill", "slice_of"]
+__all__ = ["BLOCK", "holds_no_data", "is_sharded", "local_view", "seeded_fill", "slice_of", "stable_seed"]
 
 BLOCK = 1 << 16
 """Elements per seeded block; part of the definition of ``seed=`` values, so never change it."""
@@ -92,10 +92,15 @@ def _work_dtype(local: torch.Tensor) -> torch.dtype:
     return torch.float64 if local.dtype == torch.float64 else torch.float32
 
 
-def block_seed(seed: int, name: str, block: int) -> int:
-    """The generator seed of one block: a stable hash of ``(seed, name, block)``."""
-    digest = hashlib.blake2b(f"{seed}\0{name}\0{block}".encode(), digest_size=8).digest()
+def stable_seed(*parts: object) -> int:
+    """A generator seed from ``parts`` that is the same in every process (unlike ``hash``)."""
+    digest = hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
+
+
+def block_seed(seed: int, name: str, block: int) -> int:
+    """The generator seed of one block of tensor ``name``."""
+    return stable_seed(seed, name, block)
 
 
 def _fill_base(

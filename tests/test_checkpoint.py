@@ -176,7 +176,7 @@ def test_bad_user_table_is_reported(home: Path) -> None:
 def test_unknown_name_lists_close_matches() -> None:
     """An unknown model-zoo name suggests similar known names."""
     with pytest.raises(
-        CheckpointError, match=r'"torchvision://resnet5".*did you mean:.*torchvision://resnet50'
+        CheckpointError, match=r"'torchvision://resnet5'; did you mean 'torchvision://resnet50'"
     ):
         load_checkpoint("torchvision://resnet5")
 
@@ -288,7 +288,9 @@ def test_prefix_selects_and_strips(prefix: str) -> None:
 def test_prefix_without_match_lists_prefixes() -> None:
     """A prefix matching nothing names the source and the prefixes there are."""
     ckpt = {"backbone.w": torch.ones(1), "head.fc.w": torch.ones(1), "module.neck.w": torch.ones(1)}
-    pattern = r'ck\.pth: prefix "backbon\." .*prefixes are: backbone, head, module; did you mean "backbone"'
+    pattern = (
+        r"ck\.pth: prefix \"backbon\.\" .*prefixes are: backbone, head, module; did you mean 'backbone'\?"
+    )
     with pytest.raises(CheckpointError, match=pattern):
         extract_state_dict(ckpt, prefix="backbon", source="ck.pth")
 

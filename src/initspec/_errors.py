@@ -1,7 +1,16 @@
-"""The package's exception and warning types."""
+"""The package's exception and warning types, and the two wordings every message shares.
+
+InitSpecError
+ ├── InitConfigError (ValueError)   a bad config, with every Problem located
+ ├── InitPlanError   (ValueError)   a valid config that does not fit the model
+ └── CheckpointError (OSError)      a checkpoint that cannot be found, read, trusted or matched
+InitWarning (UserWarning)           legal but suspicious
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -11,8 +20,22 @@ __all__ = [
     "InitSpecError",
     "InitWarning",
     "Problem",
+    "did_you_mean",
     "format_loc",
 ]
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1, render: str = "'{}'") -> str:
+    """``"; did you mean 'x'?"`` (or ``'x' or 'y'`` for ``n > 1``) for the closest choices, else ``""``.
+
+    The one wording of every did-you-mean hint; ``render`` formats each choice (``"'{}'"`` quotes it).
+    """
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=n, cutoff=0.6)
+    if not close:
+        lowered = word.lower()
+        close = [c for c in options if c.lower() == lowered or lowered.startswith(c.lower())][:1]
+    return f"; did you mean {' or '.join(render.format(c) for c in close)}?" if close else ""
 
 
 def format_loc(loc: tuple[str | int, ...], root: str = "init_cfg") -> str:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from initspec._errors import Problem
+from initspec._errors import Problem, did_you_mean
 from initspec.configs._base import INITIALIZERS
 
-__all__ = ["did_you_mean", "problems_from_errors"]
+__all__ = ["problems_from_errors"]
 
 _FIELD_EXPECTATIONS = {"layer": "a str or a list of str", "override": "a dict or a list of dicts"}
 _CONTAINER_ERRORS = {"tuple_type", "list_type", "model_attributes_type", "dict_type", "model_type"}
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in choices if c.lower() == word.lower() or word.lower().startswith(c.lower())][:1]
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def problems_from_errors(errors: Sequence[ErrorDetails], raw: object) -> tuple[Problem, ...]:

@@ -8,7 +8,6 @@ skipped: the last writer of each tensor is found by scanning the operations back
 from __future__ import annotations
 
 import bisect
-import difflib
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NamedTuple
@@ -16,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError, InitWarning, Problem
+from initspec._errors import InitPlanError, InitWarning, Problem, did_you_mean, format_loc
 from initspec._steps import FAN_BASED, CallStep, Source, Step
 from initspec._tree import Node, Written, attr, children, class_names, join, resolve_target
 from initspec.checkpoint import extract_state_dict, load_checkpoint, match_state_dict
@@ -29,9 +28,7 @@ __all__ = ["MatchOp", "Op", "Planner", "config_label"]
 
 def config_label(source: Source) -> str:
     """``owner.init_cfg[i].override[j]``: where the rule behind ``source`` is written."""
-    owner = f"{source.owner}." if source.owner else ""
-    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in source.config_loc)
-    return f"{owner}init_cfg{loc}"
+    return format_loc(source.config_loc, join(source.owner, "init_cfg"))
 
 
 class MatchOp(NamedTuple):
@@ -303,8 +300,7 @@ class Planner:
 def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     module = owner.module
     choices = [n for n, _ in module.named_modules() if n] + [n for n, _ in module.named_parameters()]
-    close = difflib.get_close_matches(name, choices, n=3)
-    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else "."
+    hint = did_you_mean(name, choices, n=3) or "."
     children = ", ".join(n for n, _ in module.named_children()) or "none"
     return (
         f"{config_label(source)}: module '{path or '<root>'}' ({type(module).__name__}) has no "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import pickle
@@ -19,7 +18,7 @@ from urllib.request import url2pathname
 import torch
 import torch.hub
 
-from initspec._errors import CheckpointError
+from initspec._errors import CheckpointError, did_you_mean
 
 __all__ = ["StateDictMatch", "copy_into", "extract_state_dict", "load_checkpoint", "match_state_dict"]
 
@@ -130,9 +129,8 @@ def _hub_url(table: str, scheme: str, name: str) -> str:
     names, where = _hub_table(table)
     if name in names:
         return names[name]
-    close = difflib.get_close_matches(name, names, n=5)
-    hint = f"did you mean: {', '.join(scheme + c for c in close)}?" if close else "no similar name is known"
-    msg = f'unknown checkpoint name "{scheme}{name}"; {hint} (names come from {where})'
+    hint = did_you_mean(name, names, n=5, render=f"'{scheme}{{}}'") or "; no similar name is known"
+    msg = f"unknown checkpoint name '{scheme}{name}'{hint} (names come from {where})"
     raise CheckpointError(msg)
 
 
@@ -255,8 +253,7 @@ def _under_prefix(tensors: dict[str, torch.Tensor], prefix: str, source: str) ->
     if selected:
         return selected
     heads = sorted({key.split(".", 1)[0] for key in tensors})
-    close = difflib.get_close_matches(prefix.rstrip("."), heads, n=3)
-    hint = f'; did you mean "{close[0]}"?' if close else ""
+    hint = did_you_mean(prefix.rstrip("."), heads)
     msg = (
         f'{source}: prefix "{prefix}" matches no key in the checkpoint; its top-level prefixes are: '
         f"{', '.join(heads) or '(none, it holds no tensors)'}{hint}"

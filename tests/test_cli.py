@@ -31,18 +31,18 @@ from typing import Literal
 from initspec import BaseInit, register_initializer
 
 
-class OrthogonalInit(BaseInit):
-    type: Literal["Orthogonal"] = "Orthogonal"
+class HadamardInit(BaseInit):
+    type: Literal["Hadamard"] = "Hadamard"
     gain: float = 1.0
 
 
-def apply_orthogonal(cfg, weight, generator):
+def apply_hadamard(cfg, weight, generator):
     import torch
 
     torch.nn.init.orthogonal_(weight, gain=cfg.gain, generator=generator)
 
 
-register_initializer(OrthogonalInit, apply_orthogonal)
+register_initializer(HadamardInit, apply_hadamard)
 """
 
 FACTORY = """
@@ -293,7 +293,7 @@ def test_unevaluable_values_outside_init_cfgs_are_not_noted(tmp_path: Path) -> N
     [
         ('{"name": "app", "type": "module", "private": true}', 0),
         ('{"type": "Kaimng", "layer": "Conv2d"}', 1),
-        ('{"type": "Orthogonal", "gain": 2.0}', 1),
+        ('{"type": "Hadamard", "gain": 2.0}', 1),
     ],
 )
 def test_a_root_with_type_is_an_init_cfg_only_when_it_looks_like_one(
@@ -432,10 +432,10 @@ def test_directory_search_skips_hidden_vendored_and_other_files(tmp_path: Path) 
 def test_plugin_registers_initializers_before_validation(tmp_path: Path) -> None:
     """--plugin imports a module that registers an initializer; without it the type is unknown."""
     write(tmp_path / "plugins", "my_inits.py", PLUGIN)
-    cfg = write(tmp_path, "cfg.yaml", "init_cfg: {type: Orthogonal, gain: 2.0, layer: Linear}\n")
+    cfg = write(tmp_path, "cfg.yaml", "init_cfg: {type: Hadamard, gain: 2.0, layer: Linear}\n")
     without = run_cli("validate", cfg, pythonpath=tmp_path / "plugins")
     assert without.returncode == 1
-    assert "unknown initializer type 'Orthogonal'" in without.stdout
+    assert "unknown initializer type 'Hadamard'" in without.stdout
     with_plugin = run_cli("validate", "--plugin", "my_inits", cfg, pythonpath=tmp_path / "plugins")
     assert with_plugin.returncode == 0, with_plugin.stdout + with_plugin.stderr
 
@@ -499,8 +499,8 @@ def test_schema_includes_plugin_initializers(tmp_path: Path) -> None:
     write(tmp_path, "my_inits.py", PLUGIN)
     result = run_cli("schema", "--plugin", "my_inits", pythonpath=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert '"Orthogonal"' in result.stdout
-    assert '"Orthogonal"' not in render_schema()
+    assert '"Hadamard"' in result.stdout
+    assert '"Hadamard"' not in render_schema()
 
 
 # -- explain ------------------------------------------------------------------------------------------------

@@ -24,9 +24,7 @@ from initspec import (
     parse_init_cfg,
 )
 
-ALLOWED_TYPES = (
-    "Allowed types: Caffe2Xavier, Constant, Kaiming, Normal, Pretrained, TruncNormal, Uniform, Xavier"
-)
+ALLOWED_TYPES = "Allowed types: Caffe2Xavier, Constant, Dirac, Eye, Kaiming, LecunNormal, Normal, Orthogonal, Pretrained, Sparse, TruncNormal, Uniform, VarianceScaling, Xavier"
 CAFFE2_FIXED = "use type='Kaiming' to choose them"
 
 
@@ -420,9 +418,9 @@ def test_unknown_type_lists_every_allowed_type() -> None:
 def test_unknown_type_without_close_match_still_lists_types() -> None:
     """A type with no close match gets no did-you-mean but still the allowed list."""
     with pytest.raises(
-        InitConfigError, match=re.escape(f"unknown initializer type 'Orthogonal'. {ALLOWED_TYPES}")
+        InitConfigError, match=re.escape(f"unknown initializer type 'Walsh'. {ALLOWED_TYPES}")
     ):
-        parse_init_cfg(dict(type="Orthogonal"))
+        parse_init_cfg(dict(type="Walsh"))
 
 
 def test_error_is_a_value_error_and_an_initspec_error() -> None:

@@ -23,16 +23,19 @@ from initspec import (
     ModuleList,
     NormalInit,
     Sequential,
+    Step,
     initialize,
     plan_init,
     registered_types,
 )
-from initspec._steps import Step
+from initspec.configs import INITIALIZERS
 
 TYPES = registered_types()
 WEIGHT_TYPES = tuple(t for t in TYPES if t != "Pretrained")
-RANDOM_TYPES = tuple(t for t in WEIGHT_TYPES if t != "Constant")
-FAN_BASED = ("Kaiming", "Xavier", "Caffe2Xavier")
+RANDOM_TYPES = tuple(t for t in WEIGHT_TYPES if INITIALIZERS.writer(t).random)  # type: ignore[union-attr]
+MMENGINE_TYPES = ("Constant", "Xavier", "Normal", "TruncNormal", "Uniform", "Kaiming", "Caffe2Xavier")
+FAN_BASED = tuple(t for t in WEIGHT_TYPES if INITIALIZERS.writer(t).needs_fans)  # type: ignore[union-attr]
+TWO_D_ONLY = tuple(t for t in WEIGHT_TYPES if INITIALIZERS.writer(t).dims[1] == 2)  # type: ignore[union-attr]
 
 # Arguments that make each built-in type valid; every registered type must appear here.
 ARGS: dict[str, dict[str, Any]] = {
@@ -44,7 +47,22 @@ ARGS: dict[str, dict[str, Any]] = {
     "Kaiming": {"mode": "fan_in", "nonlinearity": "leaky_relu", "a": 0.1},
     "Caffe2Xavier": {},
     "Pretrained": {},
+    "Orthogonal": {"gain": 1.5},
+    "Dirac": {"groups": 1},
+    "Eye": {},
+    "Sparse": {"sparsity": 0.25, "std": 0.1},
+    "VarianceScaling": {"scale": 2.0, "mode": "fan_avg", "distribution": "uniform"},
+    "LecunNormal": {},
 }
+
+
+def two_layers(type_name: str) -> tuple[nn.Module, list[str]]:
+    """Two layers of different classes that ``type_name`` can write, and their ``layer`` names."""
+    if type_name in TWO_D_ONLY:
+        return nn.Sequential(nn.Linear(3, 4), nn.Linear(2, 3)), ["Linear"]
+    if type_name == "Dirac":
+        return nn.Sequential(nn.Conv1d(4, 4, 3), nn.Conv2d(2, 2, 3)), ["Conv1d", "Conv2d"]
+    return nn.Sequential(nn.Linear(3, 4), nn.Conv2d(2, 3, 3)), ["Linear", "Conv2d"]
 
 
 def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -100,8 +118,8 @@ def test_every_registered_type_has_test_arguments() -> None:
 @pytest.mark.parametrize("type_name", TYPES)
 def test_plan_init_writes_nothing_and_apply_writes(type_name: str, tmp_path: Path) -> None:
     """plan_init leaves the model untouched; InitPlan.apply performs the planned writes."""
-    model = nn.Sequential(nn.Linear(4, 4), nn.Conv2d(2, 2, 3))
-    cfg = cfg_for(type_name, tmp_path, model, layer=["Linear", "Conv2d"])
+    model, layers = two_layers(type_name)
+    cfg = cfg_for(type_name, tmp_path, model, layer=layers)
     before = snapshot(model)
     plan = plan_init(model, cfg)
     assert isinstance(plan, InitPlan)
@@ -158,15 +176,15 @@ def test_effective_steps_keep_only_each_tensors_last_write() -> None:
 @pytest.mark.parametrize("type_name", RANDOM_TYPES)
 def test_modes_agree_without_overwrites(type_name: str) -> None:
     """When no tensor is written twice, both skip_overwritten modes draw the same global stream."""
-    models = [nn.Sequential(nn.Linear(3, 4), nn.Conv2d(2, 3, 3)) for _ in range(2)]
-    cfg = {"type": type_name, **ARGS[type_name], "layer": ["Linear", "Conv2d"]}
+    models = [two_layers(type_name)[0] for _ in range(2)]
+    cfg = {"type": type_name, **ARGS[type_name], "layer": two_layers(type_name)[1]}
     for model, skip in zip(models, (True, False), strict=True):
         torch.manual_seed(5)
         initialize(model, cfg, skip_overwritten=skip)
     assert_same(models[0], models[1])
 
 
-@pytest.mark.parametrize("type_name", RANDOM_TYPES)
+@pytest.mark.parametrize("type_name", tuple(t for t in RANDOM_TYPES if t in MMENGINE_TYPES))
 def test_skip_false_reproduces_mmengine_stream(type_name: str, mm: Any) -> None:
     """skip_overwritten=False draws the overwritten tensors too, giving mmengine's exact tensors."""
     models = [Detector() for _ in range(2)]
@@ -516,6 +534,8 @@ def test_missing_dotted_override_suggests_the_dotted_name() -> None:
 def test_override_may_name_a_parameter(type_name: str) -> None:
     """An override naming an nn.Parameter applies the weight rule to that tensor alone."""
     model = Detector()
+    if type_name in TWO_D_ONLY:
+        model.cls_token = nn.Parameter(torch.zeros(3, 4))
     before = snapshot(model)
     report = initialize(
         model, {"type": type_name, **ARGS[type_name], "override": {"name": "cls_token"}}, seed=3
@@ -572,7 +592,12 @@ def _seed_cfg(type_name: str) -> list[dict[str, Any]]:
     """Two rules writing the Linear layers, the second overwriting b, so overwrites are present."""
     return [
         {"type": type_name, **ARGS[type_name], "layer": "Linear"},
-        {"type": "Normal", "std": 0.5, "layer": "LayerNorm", "override": {"name": "b", "type": type_name}},
+        {
+            "type": "Normal",
+            "std": 0.5,
+            "layer": "LayerNorm",
+            "override": {"name": "b", "type": type_name, **ARGS[type_name]},
+        },
     ]
 
 

@@ -270,7 +270,7 @@ def test_torchvision_name_resolves_through_its_table(
 
 def test_unknown_zoo_name_is_a_checkpoint_error() -> None:
     """An unknown open-mmlab name raises a CheckpointError naming the scheme and name."""
-    with pytest.raises(CheckpointError, match=r'unknown checkpoint name "open-mmlab://no/such/net"'):
+    with pytest.raises(CheckpointError, match=r"unknown checkpoint name 'open-mmlab://no/such/net'"):
         initialize(_Net(), dict(type="Pretrained", checkpoint="open-mmlab://no/such/net"))
 
 

@@ -207,10 +207,10 @@ class Flavour(str, Enum):
     fancy = "fancy"
 
 
-class SchemaTestOrthogonalInit(BaseInit):
-    """Orthogonal weight, registered by a plugin."""
+class SchemaTestHadamardInit(BaseInit):
+    """Hadamard weight, registered by a plugin."""
 
-    type: Literal["SchemaTestOrthogonal"] = "SchemaTestOrthogonal"
+    type: Literal["SchemaTestHadamard"] = "SchemaTestHadamard"
     gain: float = Field(default=1.0, description="Scaling factor.")
     flavour: Literal["plain", "fancy"] = "plain"
     steps: int = 3
@@ -218,7 +218,7 @@ class SchemaTestOrthogonalInit(BaseInit):
     shape: tuple[int, int] = (1, 1)
 
 
-register_initializer(SchemaTestOrthogonalInit, lambda cfg, weight, generator: None)
+register_initializer(SchemaTestHadamardInit, lambda cfg, weight, generator: None)
 '''
 
 
@@ -227,8 +227,8 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     (tmp_path / "schema_test_plugin.py").write_text(PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "schema_test_plugin"
-    if "SchemaTestOrthogonal" in INITIALIZERS.names:
-        INITIALIZERS.remove("SchemaTestOrthogonal")
+    if "SchemaTestHadamard" in INITIALIZERS.names:
+        INITIALIZERS.remove("SchemaTestHadamard")
     sys.modules.pop("schema_test_plugin", None)
 
 
@@ -236,18 +236,18 @@ def test_plugin_initializers_appear_in_the_schema(plugin: str) -> None:
     """A type registered by a plugin module is in the schema, fields, defaults, enums and nested types too."""
     schema = init_cfg_json_schema(plugins=[plugin])
     Draft7Validator.check_schema(schema)
-    assert "SchemaTestOrthogonal" in schema["definitions"]["InitConfig"]["properties"]["type"]["enum"]
-    props = schema["definitions"]["SchemaTestOrthogonal"]["properties"]
+    assert "SchemaTestHadamard" in schema["definitions"]["InitConfig"]["properties"]["type"]["enum"]
+    props = schema["definitions"]["SchemaTestHadamard"]["properties"]
     assert props["gain"]["default"] == 1.0 and props["gain"]["description"] == "Scaling factor."
     assert props["flavour"]["enum"] == ["plain", "fancy"] and props["steps"]["type"] == "integer"
     assert all(prop["title"] and prop["description"] for prop in props.values())
     validator = Draft7Validator(schema)
-    assert validator.is_valid([{"type": "SchemaTestOrthogonal", "layer": "Linear", "gain": 2}])
-    assert not validator.is_valid({"type": "SchemaTestOrthogonal", "flavour": "odd"})
-    assert validator.is_valid({"type": "Xavier", "override": {"name": "fc", "type": "SchemaTestOrthogonal"}})
-    assert validator.is_valid({"type": "SchemaTestOrthogonal", "kind": "fancy", "shape": [2, 3]})
-    assert not validator.is_valid({"type": "SchemaTestOrthogonal", "kind": "odd"})
-    assert not validator.is_valid({"type": "SchemaTestOrthogonal", "shape": [2, "3"]})
+    assert validator.is_valid([{"type": "SchemaTestHadamard", "layer": "Linear", "gain": 2}])
+    assert not validator.is_valid({"type": "SchemaTestHadamard", "flavour": "odd"})
+    assert validator.is_valid({"type": "Xavier", "override": {"name": "fc", "type": "SchemaTestHadamard"}})
+    assert validator.is_valid({"type": "SchemaTestHadamard", "kind": "fancy", "shape": [2, 3]})
+    assert not validator.is_valid({"type": "SchemaTestHadamard", "kind": "odd"})
+    assert not validator.is_valid({"type": "SchemaTestHadamard", "shape": [2, "3"]})
 
 
 def test_a_missing_plugin_is_a_clear_error() -> None:

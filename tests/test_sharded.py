@@ -13,7 +13,7 @@ from torch import nn
 
 import initspec
 from initspec import BaseModule, initialize
-from initspec._streams import BLOCK, _runs
+from initspec._walker.seeded import BLOCK, _runs
 
 WORKERS = Path(__file__).parent / "workers"
 sys.path.insert(0, str(WORKERS))

@@ -21,21 +21,28 @@ from initspec.configs import (
     BaseInit,
     Caffe2XavierInit,
     ConstantInit,
+    DiracInit,
+    EyeInit,
     InitConfig,
     InitializerConfig,
     KaimingInit,
+    LecunNormalInit,
     NormalInit,
     Number,
+    OrthogonalInit,
     Override,
     PretrainedInit,
+    SparseInit,
     TruncNormalInit,
     UniformInit,
+    VarianceScalingInit,
     XavierInit,
 )
 from initspec.registry import lint_init_cfg, parse_init_cfg, register_initializer, registered_types
 from initspec.schema import init_cfg_json_schema
 
 if TYPE_CHECKING:
+    from initspec._walker.steps import CallStep, Source, Step
     from initspec.checkpoint import load_checkpoint
     from initspec.modules import BaseModule, ModuleDict, ModuleList, Sequential
     from initspec.plan import InitPlan, InitReport, initialize, plan_init
@@ -44,11 +51,14 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "BaseModule": "initspec.modules",
+    "CallStep": "initspec._walker.steps",
     "InitPlan": "initspec.plan",
     "InitReport": "initspec.plan",
     "ModuleDict": "initspec.modules",
     "ModuleList": "initspec.modules",
     "Sequential": "initspec.modules",
+    "Source": "initspec._walker.steps",
+    "Step": "initspec._walker.steps",
     "initialize": "initspec.plan",
     "load_checkpoint": "initspec.checkpoint",
     "plan_init": "initspec.plan",
@@ -67,8 +77,11 @@ __all__ = [
     "BaseInit",
     "BaseModule",
     "Caffe2XavierInit",
+    "CallStep",
     "CheckpointError",
     "ConstantInit",
+    "DiracInit",
+    "EyeInit",
     "InitConfig",
     "InitConfigError",
     "InitPlan",
@@ -78,16 +91,22 @@ __all__ = [
     "InitWarning",
     "InitializerConfig",
     "KaimingInit",
+    "LecunNormalInit",
     "ModuleDict",
     "ModuleList",
     "NormalInit",
     "Number",
+    "OrthogonalInit",
     "Override",
     "PretrainedInit",
     "Problem",
     "Sequential",
+    "Source",
+    "SparseInit",
+    "Step",
     "TruncNormalInit",
     "UniformInit",
+    "VarianceScalingInit",
     "XavierInit",
     "__version__",
     "init_cfg_json_schema",

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Final, Literal, get_args
 
 import torch
 from torch import nn
 
+from initspec import _maths as M
 from initspec._errors import InitWarning
+from initspec._maths import ScalingDistribution, ScalingMode, fan_in_and_fan_out
 from initspec.configs import bias_from_prob
 
 __all__ = [
@@ -31,15 +33,21 @@ __all__ = [
     "caffe2_xavier_init",
     "constant_",
     "constant_init",
+    "dirac_",
+    "eye_",
     "fan_in_and_fan_out",
     "kaiming_",
     "kaiming_init",
+    "lecun_normal_",
     "normal_",
     "normal_init",
+    "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "trunc_normal_init",
     "uniform_",
     "uniform_init",
+    "variance_scaling_",
     "xavier_",
     "xavier_init",
 ]
@@ -70,31 +78,6 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         choices = ", ".join(repr(choice) for choice in allowed)
         msg = f"{name} must be one of {choices} (got {value!r}); pass one of those strings"
         raise ValueError(msg)
-
-
-def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
-    """Compute ``(fan_in, fan_out)`` from a weight shape, the way ``torch.nn.init`` does.
-
-    Taking a shape rather than a tensor lets a caller use the global shape of a sharded weight.
-
-    Args:
-        shape: The weight's shape, ``(out_features, in_features, *kernel)``.
-
-    Returns:
-        ``in_features * prod(kernel)`` and ``out_features * prod(kernel)``.
-
-    Raises:
-        ValueError: If the shape has fewer than 2 dimensions (a bias or a norm weight).
-    """
-    if len(shape) < 2:
-        msg = (
-            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
-            f"(got shape {tuple(shape)}); Xavier and Kaiming need a weight of at least 2 dimensions, "
-            "use a constant or normal initializer for 1-D parameters"
-        )
-        raise ValueError(msg)
-    receptive_field = math.prod(shape[2:])
-    return shape[1] * receptive_field, shape[0] * receptive_field
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
@@ -175,17 +158,6 @@ def trunc_normal_(
     return tensor
 
 
-def _draw(
-    tensor: torch.Tensor, std: float, distribution: Distribution, generator: torch.Generator | None
-) -> torch.Tensor:
-    # Same calls as torch.nn.init's xavier/kaiming bodies, so both paths consume identical draws.
-    with torch.no_grad():
-        if distribution == "uniform":
-            bound = math.sqrt(3.0) * std
-            return tensor.uniform_(-bound, bound, generator=generator)
-        return tensor.normal_(0, std, generator=generator)
-
-
 def xavier_(
     tensor: torch.Tensor,
     gain: float = 1.0,
@@ -216,8 +188,8 @@ def xavier_(
     if fan is None:
         init = nn.init.xavier_uniform_ if distribution == "uniform" else nn.init.xavier_normal_
         return init(tensor, gain=gain, generator=generator)
-    fan_in, fan_out = fan
-    return _draw(tensor, gain * math.sqrt(2.0 / float(fan_in + fan_out)), distribution, generator)
+    with torch.no_grad():
+        return M.draw(tensor, M.xavier_std(fan, gain), distribution, generator)
 
 
 def kaiming_(
@@ -252,14 +224,95 @@ def kaiming_(
     """
     _check_choice("distribution", distribution, _DISTRIBUTIONS)
     _check_choice("mode", mode.lower(), _MODES)
-    gain = nn.init.calculate_gain(nonlinearity, a)
+    nn.init.calculate_gain(nonlinearity, a)  # rejects an unknown nonlinearity before the tensor is looked at
     if tensor.is_meta:
         return tensor
     if fan is None:
         init = nn.init.kaiming_uniform_ if distribution == "uniform" else nn.init.kaiming_normal_
         return init(tensor, a=a, mode=mode, nonlinearity=nonlinearity, generator=generator)
-    fan_for_mode = fan[0] if mode.lower() == "fan_in" else fan[1]
-    return _draw(tensor, gain / math.sqrt(fan_for_mode), distribution, generator)
+    with torch.no_grad():
+        return M.draw(tensor, M.kaiming_std(fan, a, mode, nonlinearity), distribution, generator)
+
+
+def variance_scaling_(
+    tensor: torch.Tensor,
+    scale: float = 1.0,
+    mode: ScalingMode = "fan_in",
+    distribution: ScalingDistribution = "truncated_normal",
+    *,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill ``tensor`` in place as Keras 3's ``VarianceScaling``: variance ``scale / max(1, fan)``.
+
+    ``"truncated_normal"`` draws N(0, std^2) cut at 2 std with ``std = sqrt(variance) / 0.87962566103423978``
+    (so the result has the target variance); ``"untruncated_normal"`` draws N(0, variance);
+    ``"uniform"`` draws U(-limit, limit) with ``limit = sqrt(3 * variance)``. Fans use torch's layout,
+    ``(out_features, in_features, *kernel)``.
+
+    Example:
+        >>> w = variance_scaling_(torch.empty(256, 512), scale=2.0, mode="fan_avg")
+        >>> round(float(w.std()), 2)  # doctest: +SKIP
+        0.07
+    """
+    _check_choice("mode", mode, ("fan_in", "fan_out", "fan_avg"))
+    _check_choice("distribution", distribution, ("truncated_normal", "untruncated_normal", "uniform"))
+    std = M.variance_scaling_std(fan_in_and_fan_out(tensor.shape), scale, mode)
+    if tensor.is_meta:
+        return tensor
+    if distribution == "truncated_normal":
+        std /= M.TRUNCATED_NORMAL_STD
+        return trunc_normal_(tensor, 0.0, std, -2 * std, 2 * std, generator=generator)
+    with torch.no_grad():
+        return M.draw(tensor, std, "uniform" if distribution == "uniform" else "normal", generator)
+
+
+def lecun_normal_(tensor: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """LeCun normal, as Keras and Flax: :func:`variance_scaling_` with ``scale=1``, ``"fan_in"``, truncated."""
+    return variance_scaling_(tensor, 1.0, "fan_in", "truncated_normal", generator=generator)
+
+
+def orthogonal_(
+    tensor: torch.Tensor, gain: float = 1.0, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """``torch.nn.init.orthogonal_``: a (semi-)orthogonal matrix times ``gain``; at least 2-D."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.orthogonal_(tensor, gain=gain, generator=generator)
+
+
+def sparse_(
+    tensor: torch.Tensor, sparsity: float, std: float = 0.01, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """``torch.nn.init.sparse_``: N(0, std^2) with a ``sparsity`` fraction of each column zeroed; 2-D.
+
+    Without a generator this is torch's function, bit for bit. torch draws the zeroed rows from the global
+    RNG even when given a generator, so with one the rows are chosen here, from that generator alone.
+    """
+    if tensor.is_meta or generator is None:
+        return nn.init.sparse_(tensor, sparsity, std)
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    with torch.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        scores = torch.rand((cols, rows), generator=generator, device=tensor.device)
+        zero_rows = scores.argsort(dim=1)[:, : math.ceil(sparsity * rows)]
+        tensor.t().scatter_(1, zero_rows, 0.0)
+    return tensor
+
+
+def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """``torch.nn.init.dirac_``: the identity convolution (3-5-D); draws nothing from any RNG."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.dirac_(tensor, groups)
+
+
+def eye_(tensor: torch.Tensor) -> torch.Tensor:
+    """``torch.nn.init.eye_``: the identity matrix (2-D); draws nothing from any RNG."""
+    if tensor.is_meta:
+        return tensor
+    return nn.init.eye_(tensor)
 
 
 def _param(module: nn.Module, name: str) -> torch.Tensor | None:

@@ -11,9 +11,9 @@ from typing import Any
 from torch import nn
 
 from initspec._errors import InitWarning
-from initspec.configs import InitializerConfig
-from initspec.plan import ACTIVE, InitPlan, plan_init_weights
-from initspec.registry import lint_init_cfg, parse_init_cfg
+from initspec._walker import protocol
+from initspec._walker.context import ACTIVE
+from initspec.plan import InitPlan, plan_init_weights
 from initspec.report import InitReport
 
 __all__ = ["BaseModule", "ModuleDict", "ModuleList", "Sequential"]
@@ -38,8 +38,6 @@ class BaseModule(nn.Module):
         'Normal'
     """
 
-    _initspec_cfgs: tuple[InitializerConfig, ...]
-
     def __init__(self, init_cfg: object = None) -> None:
         super().__init__()
         self._is_init = False
@@ -52,9 +50,9 @@ class BaseModule(nn.Module):
 
     @init_cfg.setter
     def init_cfg(self, value: object) -> None:
-        self._initspec_cfgs = parse_init_cfg(value or None)  # {} and [] configure nothing, as in mmengine
-        self._initspec_lints = lint_init_cfg(self._initspec_cfgs)  # once here, not on every init_weights
-        self._init_cfg_raw = copy.deepcopy(value)
+        raw = copy.deepcopy(value)
+        protocol.validate(self, raw)
+        self._init_cfg_raw = raw
 
     @property
     def is_init(self) -> bool:
@@ -69,6 +67,7 @@ class BaseModule(nn.Module):
         """What :meth:`init_weights` would write, in order, without writing anything."""
         return plan_init_weights(self, strict=strict)
 
+    @protocol.generic
     def init_weights(
         self, *, seed: int | None = None, skip_overwritten: bool = True, strict: bool = False
     ) -> InitReport:
@@ -92,6 +91,7 @@ class BaseModule(nn.Module):
                 active.strict,
                 active.prefix,
             )
+            active.ran.add(id(self))
         if self._is_init:
             warnings.warn(
                 f"init_weights of {type(self).__name__} has been called more than once; "
@@ -111,11 +111,12 @@ class BaseModule(nn.Module):
             logger.debug("\n%s", report)
         return report
 
-    init_weights._initspec_inline = True  # type: ignore[attr-defined]
-
     def __repr__(self) -> str:
         text = super().__repr__()
         return f"{text}\ninit_cfg={self.init_cfg}" if self.init_cfg else text
+
+
+protocol.register_managed(BaseModule)
 
 
 class Sequential(BaseModule, nn.Sequential):

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import warnings
-from contextvars import ContextVar
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError, InitWarning
-from initspec._planner import MatchOp, Planner
-from initspec._steps import CallStep, Step
-from initspec._streams import holds_no_data
-from initspec._tree import Written, join, resolve_target
-from initspec.configs import InitializerConfig, PretrainedInit
+from initspec._errors import InitPlanError
+from initspec._walker import protocol, transaction
+from initspec._walker.context import ACTIVE, Options
+from initspec._walker.order import plan_module
+from initspec._walker.overwrites import all_writes, last_writes
+from initspec._walker.rules import PlanBuilder
+from initspec._walker.shards import holds_no_data
+from initspec._walker.steps import CallStep, Step
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args
 
-__all__ = ["InitPlan", "InitReport", "initialize", "plan_init", "plan_init_weights", "resolve_target"]
-
-
-@dataclass(frozen=True)
-class Options:
-    """Settings of the ``init_weights`` call in progress, inherited by nested user ``init_weights``."""
-
-    seed: int | None
-    skip_overwritten: bool
-    strict: bool
-    prefix: str
-
-
-ACTIVE: ContextVar[Options | None] = ContextVar("initspec_active", default=None)
+__all__ = ["InitPlan", "InitReport", "initialize", "plan_init", "plan_init_weights"]
 
 
 class InitPlan:
@@ -48,22 +33,14 @@ class InitPlan:
         >>> report = plan.apply(seed=0)
     """
 
-    def __init__(self, planner: Planner) -> None:
-        self._planner = planner
+    def __init__(self, builder: PlanBuilder) -> None:
+        self._builder = builder
         self._last: list[Step | CallStep] | None = None
 
     @property
     def steps(self) -> list[Step | CallStep]:
         """Every write in mmengine's order, including those a later step overwrites."""
-        out: list[Step | CallStep] = []
-        for op in self._planner.ops:
-            if isinstance(op, MatchOp):
-                out += self._planner.match_steps(op)
-            elif isinstance(op, CallStep):
-                out.append(op)
-            else:
-                out += op
-        return out
+        return all_writes(self._builder.ops, self._builder.tree, self._builder.prefix)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -73,26 +50,8 @@ class InitPlan:
         if not skip_overwritten:
             return self.steps
         if self._last is None:
-            self._last = self._last_writes()
+            self._last = last_writes(self._builder.ops, self._builder.tree, self._builder.prefix)
         return self._last
-
-    def _last_writes(self) -> list[Step | CallStep]:
-        written: set[int] = set()
-        done = Written(len(self._planner.nodes))
-        kept: list[Step | CallStep] = []
-        for op in reversed(self._planner.ops):
-            if isinstance(op, CallStep):
-                kept.append(op)
-                continue
-            if isinstance(op, MatchOp):
-                kept += self._planner.last_match_steps(op, written, done)
-                continue
-            for step in reversed(op):
-                if id(step.tensor) not in written:
-                    written.add(id(step.tensor))
-                    kept.append(step)
-        kept.reverse()
-        return kept
 
     def apply(self, *, seed: int | None = None, skip_overwritten: bool = True) -> InitReport:
         """Perform the writes and return the report.
@@ -103,11 +62,14 @@ class InitPlan:
             skip_overwritten: Skip writes that a later step overwrites, so each tensor is drawn once.
                 ``False`` runs every step and reproduces mmengine's random stream bit for bit.
         """
-        planner = self._planner
+        builder = self._builder
         steps = self.effective_steps(skip_overwritten)
         if seed is None:
             _require_seed_for_shards(steps)
-        token = ACTIVE.set(Options(seed, skip_overwritten, planner.strict, planner.prefix))
+        outer = ACTIVE.get()
+        ran = outer.ran if outer is not None else set()
+        saved = transaction.save(steps) if outer is None else None
+        token = ACTIVE.set(Options(seed, skip_overwritten, builder.strict, builder.prefix, ran))
         try:
             with torch.no_grad():
                 for step in steps:
@@ -115,18 +77,36 @@ class InitPlan:
                         step.call()
                     else:
                         step.run(seed)
+                self._check_model_code(ran)
+        except BaseException:
+            if saved is not None:
+                transaction.restore(saved)
+            raise
         finally:
             ACTIVE.reset(token)
-        if not _meta_only(planner):  # a meta model is planned, not initialized: init_weights must run again
-            for module in planner.marks:
-                object.__setattr__(module, "_is_init", True)
+        if not _meta_only(builder):  # a meta model is planned, not initialized: init_weights must run again
+            for module in builder.marks:
+                protocol.set_init(module)
         return self.report()
+
+    def _check_model_code(self, ran: set[int]) -> None:
+        """Warn (or, strict, raise) for each config that model code never applied (mmengine's dead configs)."""
+        for module, where, problem in self._builder.model_code:
+            if id(module) in ran:
+                continue
+            name = type(module).__name__
+            message = (
+                f"init_cfg of '{where}' ({name}) was never applied: {name}.init_weights is model code and did "
+                "not call super().init_weights(), so its config is dead, as under mmengine"
+                + (f" (it could not have been applied: {problem})" if problem else "")
+            )
+            self._builder.lint(message)
 
     def report(self) -> InitReport:
         """The report :meth:`apply` returns, computed from the plan alone (no tensor values are read)."""
-        planner = self._planner
-        name = type(planner.root).__name__
-        return InitReport(self._records, tuple(planner.unmatched), tuple(planner.checkpoints), name)
+        builder = self._builder
+        name = type(builder.tree.root).__name__
+        return InitReport(self._records, tuple(builder.unmatched), tuple(builder.checkpoints), name)
 
     def _records(self) -> dict[str, ParamRecord]:
         last: dict[str, tuple[str, dict[str, Any], str]] = {}
@@ -141,16 +121,17 @@ class InitPlan:
                 kind = "Pretrained" if step.role == "load" else step.init.type
                 described[key] = (kind, init_args(step.init, step.role), str(step.source))
             last[step.name] = described[key]
-        prefix, records = self._planner.prefix, {}
-        for name, param in self._planner.params:
+        prefix, records = self._builder.prefix, {}
+        for name, param in self._builder.tree.params:
             kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
             records[prefix + name] = ParamRecord(prefix + name, tuple(param.shape), kind, args, source)
         return records
 
 
-def _meta_only(planner: Planner) -> bool:
+def _meta_only(builder: PlanBuilder) -> bool:
     """Whether every parameter of the planned model is on the meta device (so nothing was written)."""
-    return bool(planner.params) and all(holds_no_data(tensor) for _, tensor in planner.params)
+    params = builder.tree.params
+    return bool(params) and all(holds_no_data(tensor) for _, tensor in params)
 
 
 def _require_seed_for_shards(steps: list[Step | CallStep]) -> None:
@@ -182,12 +163,12 @@ def plan_init(module: nn.Module, init_cfg: object, *, strict: bool = False) -> I
     """
     cfgs = parse_init_cfg(init_cfg)
     active = ACTIVE.get()
-    planner = Planner(module, strict=strict, prefix=active.prefix if active is not None else "")
-    planner.lint_cfgs("", cfgs)
+    builder = PlanBuilder(module, strict=strict, prefix=active.prefix if active is not None else "")
+    builder.lint_cfgs("", cfgs)
     for i, cfg in enumerate(cfgs):
-        planner.run_cfg(len(planner.nodes) - 1, cfg, i)
-    planner.check_layers()
-    return InitPlan(planner)
+        builder.run_cfg(builder.tree.root_index, cfg, i)
+    builder.check_layers()
+    return InitPlan(builder)
 
 
 def initialize(
@@ -213,85 +194,7 @@ def initialize(
 
 def plan_init_weights(module: nn.Module, *, strict: bool = False, prefix: str = "") -> InitPlan:
     """Plan ``module.init_weights()`` for a ``BaseModule`` tree in mmengine's order, writing nothing."""
-    planner = Planner(module, strict=strict, prefix=prefix)
-    _plan_base_module(planner, len(planner.nodes) - 1)
-    planner.check_layers()
-    return InitPlan(planner)
-
-
-def _plan_base_module(planner: Planner, index: int) -> None:
-    """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
-    node = planner.nodes[index]
-    cfgs = _cfgs_of(node.module)
-    planner.lint_cfgs(node.path, cfgs, getattr(node.module, "_initspec_lints", None))
-    for i, cfg in enumerate(cfgs):
-        if not isinstance(cfg, PretrainedInit):
-            planner.run_cfg(index, cfg, i)
-    for child in node.children:
-        _plan_child(planner, child)
-    for i, cfg in enumerate(cfgs):
-        if isinstance(cfg, PretrainedInit):
-            planner.run_cfg(index, cfg, i)
-    planner.marks.append(node.module)
-
-
-def _plan_child(planner: Planner, index: int) -> None:
-    node = planner.nodes[index]
-    has_init_weights = _has_init_weights(node.module)
-    if not has_init_weights and node.children and _is_wrapper(node.module):
-        index = node.children[0]
-        node = planner.nodes[index]
-        has_init_weights = _has_init_weights(node.module)
-    module = node.module
-    if not has_init_weights or getattr(module, "is_init", False) or id(module) in planner.inlined:
-        return
-    if hasattr(module, "is_init"):  # its first init_weights sets is_init, so later parents skip it
-        planner.inlined.add(id(module))
-    if _plans_inline(module):
-        _plan_base_module(planner, index)
-        return
-    prefix = planner.prefix + join(node.path, "")
-    if _plans_inline(module, base_only=True):
-        _dry_run(module, planner.strict, prefix)
-    covers = tuple(planner.name_of(p, join(node.path, n)) for n, p in module.named_parameters())
-    planner.ops.append(CallStep(node.path, module, partial(_call_nested, module, prefix), covers))
-
-
-def _call_nested(module: nn.Module, prefix: str) -> None:
-    """Call a child's own ``init_weights`` as mmengine does, passing the active options down by context."""
-    active = ACTIVE.get()
-    assert active is not None  # only called from InitPlan.apply
-    token = ACTIVE.set(Options(active.seed, active.skip_overwritten, active.strict, prefix))
-    try:
-        module.init_weights()  # type: ignore[operator]
-    finally:
-        ACTIVE.reset(token)
-
-
-def _dry_run(module: nn.Module, strict: bool, prefix: str) -> None:
-    """Plan a BaseModule child whose ``init_weights`` is user code, so its config errors surface early."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InitWarning)
-        plan_init_weights(module, strict=strict, prefix=prefix)
-
-
-def _has_init_weights(module: nn.Module) -> bool:
-    """``hasattr(module, "init_weights")`` without ``nn.Module.__getattr__`` raising for plain layers."""
-    return hasattr(type(module), "init_weights") or "init_weights" in module.__dict__
-
-
-def _is_wrapper(module: nn.Module) -> bool:
-    return isinstance(module, nn.DataParallel | nn.parallel.DistributedDataParallel)
-
-
-def _plans_inline(module: nn.Module, *, base_only: bool = False) -> bool:
-    """Whether ``module`` is an initspec ``BaseModule`` whose ``init_weights`` is not overridden."""
-    if getattr(module, "_initspec_cfgs", None) is None:
-        return False
-    init_weights = getattr(type(module), "init_weights", None)
-    return base_only or bool(getattr(init_weights, "_initspec_inline", False))
-
-
-def _cfgs_of(module: nn.Module) -> tuple[InitializerConfig, ...]:
-    cfgs = getattr(module, "_initspec_cfgs", ())
-    return cfgs if isinstance(cfgs, tuple) else ()
+    builder = PlanBuilder(module, strict=strict, prefix=prefix)
+    plan_module(builder, builder.tree.root_index)
+    builder.check_layers()
+    return InitPlan(builder)

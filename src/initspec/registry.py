@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar, overload
+from typing import Literal, TypeVar, overload
 
 from pydantic import ValidationError
 
@@ -16,6 +16,7 @@ from initspec.configs import (
     InitializerConfig,
     Override,
     TruncNormalInit,
+    Writer,
 )
 
 __all__ = ["import_plugins", "lint_init_cfg", "parse_init_cfg", "register_initializer", "registered_types"]
@@ -26,34 +27,65 @@ C = TypeVar("C", bound=type[BaseInit])
 
 
 @overload
-def register_initializer(config_cls: C, apply_fn: ApplyFn) -> C: ...
+def register_initializer(
+    config_cls: C,
+    apply_fn: ApplyFn,
+    *,
+    needs_fans: bool = ...,
+    dims: tuple[int, int | None] = ...,
+    dtypes: Literal["floating", "any"] = ...,
+    random: bool = ...,
+) -> C: ...
 @overload
-def register_initializer(config_cls: C, apply_fn: None = None) -> Callable[[F], F]: ...
-def register_initializer(config_cls: C, apply_fn: ApplyFn | None = None) -> C | Callable[[F], F]:
+def register_initializer(
+    config_cls: C,
+    apply_fn: None = None,
+    *,
+    needs_fans: bool = ...,
+    dims: tuple[int, int | None] = ...,
+    dtypes: Literal["floating", "any"] = ...,
+    random: bool = ...,
+) -> Callable[[F], F]: ...
+def register_initializer(
+    config_cls: C,
+    apply_fn: ApplyFn | None = None,
+    *,
+    needs_fans: bool = False,
+    dims: tuple[int, int | None] = (0, None),
+    dtypes: Literal["floating", "any"] = "floating",
+    random: bool = True,
+) -> C | Callable[[F], F]:
     """Register a user initializer: a ``BaseInit`` subclass and the function that writes a weight.
 
     ``apply_fn(cfg, weight, generator)`` fills ``weight`` in place, drawing only from ``generator`` when it
     is not ``None``. The walker writes the bias (``cfg.bias_value``) itself. The new type parses at once,
-    and appears in the JSON Schema; a type name already registered is an error.
+    and appears in the JSON Schema; a type name already registered is an error. The keywords describe the
+    writer, so the plan refuses, before any write, a weight it cannot fill: ``needs_fans`` (at least 2
+    dimensions), ``dims`` (an inclusive range of dimensions), ``dtypes`` (``"floating"`` refuses integer and
+    boolean tensors), ``random`` (an unseeded write to a sharded tensor is refused).
 
     Example:
         >>> from typing import Literal
         >>> import torch
         >>> from initspec import BaseInit, register_initializer
-        >>> class OrthogonalInit(BaseInit):
-        ...     type: Literal["Orthogonal"] = "Orthogonal"
-        ...     gain: float = 1.0
-        >>> @register_initializer(OrthogonalInit)
-        ... def apply_orthogonal(cfg, weight, generator):
-        ...     torch.nn.init.orthogonal_(weight, gain=cfg.gain, generator=generator)
+        >>> class ScaledNormalInit(BaseInit):
+        ...     type: Literal["ScaledNormal"] = "ScaledNormal"
+        ...     scale: float = 1.0
+        >>> @register_initializer(ScaledNormalInit, needs_fans=True)
+        ... def apply_scaled_normal(cfg, weight, generator):
+        ...     weight.normal_(0, cfg.scale / weight.shape[1] ** 0.5, generator=generator)
     """
     _require_base_init(config_cls)
+
+    def writer(fn: ApplyFn) -> Writer:
+        return Writer(fill=fn, needs_fans=needs_fans, dims=dims, dtypes=dtypes, random=random)
+
     if apply_fn is not None:
-        INITIALIZERS.add(config_cls, apply_fn)
+        INITIALIZERS.add(config_cls, writer(apply_fn))
         return config_cls
 
     def decorator(fn: F) -> F:
-        INITIALIZERS.add(config_cls, fn)
+        INITIALIZERS.add(config_cls, writer(fn))
         return fn
 
     return decorator

@@ -10,6 +10,7 @@ from initspec.configs._base import (
     Nonlinearity,
     Number,
     Override,
+    Writer,
     bias_from_prob,
 )
 from initspec.configs.builtin import (
@@ -23,27 +24,47 @@ from initspec.configs.builtin import (
     UniformInit,
     XavierInit,
 )
+from initspec.configs.extended import (
+    EXTENDED_TYPES,
+    DiracInit,
+    EyeInit,
+    LecunNormalInit,
+    OrthogonalInit,
+    ScalingDistribution,
+    ScalingMode,
+    SparseInit,
+    VarianceScalingInit,
+)
 
-for _cls in BUILTIN_TYPES:
-    INITIALIZERS.add(_cls, None)
+for _cls in (*BUILTIN_TYPES, *EXTENDED_TYPES):
+    INITIALIZERS.add(_cls, None)  # the torch half attaches their writers (initspec._walker.writers)
 
 __all__ = [
     "INITIALIZERS",
     "BaseInit",
     "Caffe2XavierInit",
     "ConstantInit",
+    "DiracInit",
     "Distribution",
+    "EyeInit",
     "InitConfig",
     "InitializerConfig",
     "KaimingInit",
+    "LecunNormalInit",
     "Mode",
     "Nonlinearity",
     "NormalInit",
     "Number",
+    "OrthogonalInit",
     "Override",
     "PretrainedInit",
+    "ScalingDistribution",
+    "ScalingMode",
+    "SparseInit",
     "TruncNormalInit",
     "UniformInit",
+    "VarianceScalingInit",
+    "Writer",
     "XavierInit",
     "bias_from_prob",
 ]

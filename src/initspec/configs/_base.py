@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from initspec.configs._registry import INITIALIZERS, InitConfig, InitializerRegistry, type_name_of
+from initspec.configs._registry import INITIALIZERS, InitConfig, InitializerRegistry, Writer, type_name_of
 from initspec.configs._root import MODEL_CONFIG, InitializerConfig, Number, bias_from_prob
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "InitializerRegistry",
     "Number",
     "Override",
+    "Writer",
     "bias_from_prob",
     "type_name_of",
 ]

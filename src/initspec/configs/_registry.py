@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Final, TypeAlias, get_args
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
 
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, TypeAdapter
 from pydantic.json_schema import JsonSchemaValue
@@ -11,7 +12,49 @@ from pydantic_core import CoreSchema, core_schema
 
 from initspec.configs._root import InitializerConfig
 
-__all__ = ["INITIALIZERS", "InitConfig", "InitializerRegistry", "type_name_of"]
+__all__ = ["INITIALIZERS", "InitConfig", "InitializerRegistry", "Writer", "type_name_of"]
+
+Fill: TypeAlias = Callable[[Any, Any, Any], None]
+"""``fill(cfg, tensor, generator)``: write the whole tensor in place, drawing only from ``generator``
+(torch's global RNG when it is ``None``)."""
+Stream: TypeAlias = Callable[
+    [Any], tuple[Literal["normal", "uniform"], Callable[[Any, tuple[int, ...]], None]]
+]
+"""``stream(cfg) -> (base, transform)``: the seeded block-stream form of a writer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """How one initializer type fills a weight: the one table every fill path and plan-time check reads.
+
+    Built-ins and ``register_initializer`` types alike have one; it holds callables but imports no torch.
+
+    Attributes:
+        fill: The unseeded write (mmengine's draws for the built-ins), also used with a per-tensor generator.
+        stream: ``stream(cfg) -> (base, transform)`` for seeded block streams: ``base`` is ``"normal"`` or
+            ``"uniform"`` draws, and ``transform(values, global_shape)`` maps them in place, elementwise.
+            ``None``: a seeded or sharded write fills the full tensor from one ``(seed, name)`` generator.
+        needs_fans: Computes fans from the shape, so the weight needs at least 2 dimensions.
+        dims: The inclusive range of dimensions the weight may have (``None``: no upper bound).
+        dtypes: ``"floating"`` (floating-point tensors only) or ``"any"``.
+        random: Draws random numbers (an unseeded write to a sharded tensor is then refused).
+        fills_local: The value does not depend on the position, so a shard is filled in place.
+        check: ``check(cfg, shape) -> problem or None``: a further plan-time check of the global shape.
+    """
+
+    fill: Fill
+    stream: Stream | None = None
+    needs_fans: bool = False
+    dims: tuple[int, int | None] = (0, None)
+    dtypes: Literal["floating", "any"] = "floating"
+    random: bool = True
+    fills_local: bool = False
+    check: Callable[[Any, tuple[int, ...]], str | None] | None = None
+
+    @property
+    def min_dim(self) -> int:
+        """The fewest dimensions the weight may have (2 when the type needs fans)."""
+        return max(self.dims[0], 2 if self.needs_fans else 0)
 
 
 class InitializerRegistry:
@@ -23,28 +66,32 @@ class InitializerRegistry:
 
     def __init__(self) -> None:
         self._classes: dict[str, type[InitializerConfig]] = {}
-        self._appliers: dict[str, Callable[..., None] | None] = {}
+        self._writers: dict[str, Writer | None] = {}
         self._version = 0
         self._adapter: TypeAdapter[Any] | None = None
         self._adapter_version = -1
         self._validate_one: Callable[[Any], Any] = _unbuilt
         self._validate_many: Callable[[Any], Any] = _unbuilt
 
-    def add(self, cls: type[InitializerConfig], apply_fn: Callable[..., None] | None) -> None:
-        """Register ``cls`` under its ``type`` literal; a name already taken is an error."""
+    def add(self, cls: type[InitializerConfig], writer: Writer | None) -> None:
+        """Register ``cls`` under its ``type`` literal; a name already taken is an error.
+
+        ``writer`` may be ``None`` only for the built-ins, whose writers the torch half attaches on import.
+        """
         name = type_name_of(cls)
         if name in self._classes:
             owner = self._classes[name].__qualname__
             msg = f'initializer type "{name}" is already registered by {owner}; choose another type name'
             raise ValueError(msg)
         self._classes[name] = cls
-        self._appliers[name] = apply_fn
+        self._writers[name] = writer
+        self._version += 1
         self._version += 1
 
     def remove(self, name: str) -> None:
         """Forget a registered type (for tests and plugin reloads)."""
         del self._classes[name]
-        del self._appliers[name]
+        del self._writers[name]
         self._version += 1
 
     @property
@@ -56,9 +103,17 @@ class InitializerRegistry:
         """The config class registered as ``name``, or ``None``."""
         return self._classes.get(name)
 
-    def applier(self, name: str) -> Callable[..., None] | None:
-        """The apply function registered with ``name`` (``None`` for the built-in types)."""
-        return self._appliers.get(name)
+    def writer(self, name: str) -> Writer | None:
+        """The writer of type ``name`` (``None`` for Pretrained, which loads instead of writing)."""
+        return self._writers.get(name)
+
+    def attach_writer(self, name: str, writer: Writer) -> None:
+        """Give a registered built-in its writer (called once by the torch half)."""
+        if name not in self._classes:
+            msg = f"cannot attach a writer to unregistered initializer type {name!r}"
+            raise KeyError(msg)
+        self._writers[name] = writer
+        self._version += 1
 
     @property
     def version(self) -> int:

@@ -1,0 +1,1 @@
+"""The walker: resolves configs against a module tree into ordered writes, then performs them (see README.md)."""

@@ -1,0 +1,103 @@
+"""mmengine's ``BaseModule.init_weights`` order: own configs, then the children, then own checkpoints.
+
+A child whose ``init_weights`` is the generic one is planned inline; a child with its own ``init_weights``
+(model code) becomes a :class:`CallStep`, called in its place, after its config is dry-run so that errors
+surface before the first write. A config that model code may never apply is a warning, not a failure.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+from torch import nn
+
+from initspec._errors import InitPlanError, InitSpecError, InitWarning
+from initspec._walker import protocol
+from initspec._walker.context import ACTIVE
+from initspec._walker.rules import PlanBuilder
+from initspec._walker.steps import CallStep
+from initspec._walker.tree import join
+from initspec.configs import PretrainedInit
+
+__all__ = ["plan_module"]
+
+
+def plan_module(builder: PlanBuilder, index: int) -> None:
+    """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
+    node = builder.tree.nodes[index]
+    cfgs, lints = protocol.configs_and_lints(node.module)
+    if lints:
+        builder.lint_cfgs(node.path, cfgs, lints)
+    for i, cfg in enumerate(cfgs):
+        if not isinstance(cfg, PretrainedInit):
+            builder.run_cfg(index, cfg, i)
+    for child in node.children:
+        _plan_child(builder, child)
+    for i, cfg in enumerate(cfgs):
+        if isinstance(cfg, PretrainedInit):
+            builder.run_cfg(index, cfg, i)
+    builder.mark(node.module)
+
+
+def _plan_child(builder: PlanBuilder, index: int) -> None:
+    tree = builder.tree
+    node = tree.nodes[index]
+    has_own = protocol.has_init_weights(node.module)
+    if not has_own and node.children and _is_wrapper(node.module):
+        index = node.children[0]
+        node = tree.nodes[index]
+        has_own = protocol.has_init_weights(node.module)
+    module = node.module
+    if not has_own or protocol.is_init(module) or not builder.first_visit(module):
+        return
+    if protocol.is_managed(module) and protocol.runs_generic(module):
+        plan_module(builder, index)
+        return
+    prefix = builder.prefix + join(node.path, "")
+    if protocol.is_managed(module):
+        _dry_run(builder, module, prefix)
+    covers = tuple(builder.prefix + tree.name_of(p, join(node.path, n)) for n, p in module.named_parameters())
+    builder.add_call(CallStep(node.path, module, partial(_call_nested, module, prefix), covers))
+
+
+def _call_nested(module: nn.Module, prefix: str) -> None:
+    """Call a child's own ``init_weights`` as mmengine does, passing the active options down by context."""
+    active = ACTIVE.get()
+    token = ACTIVE.set(active.nested(prefix) if active is not None else None)
+    try:
+        module.init_weights()  # type: ignore[operator]
+    finally:
+        ACTIVE.reset(token)
+
+
+def _dry_run(builder: PlanBuilder, module: nn.Module, prefix: str) -> None:
+    """Plan the config of a child whose ``init_weights`` is model code, so its errors surface early.
+
+    The model code may never call ``super().init_weights()``, and then mmengine never applies the config.
+    So a config that cannot be applied is not an error here (only with ``strict``): if the code does call
+    ``super()``, that call raises and the run's transaction restores every tensor; if it never does, the
+    run ends with a warning naming the module.
+    """
+    where = prefix[:-1] or "<root>"
+    problem = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InitWarning)
+            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix)
+            plan_module(sub, sub.tree.root_index)
+    except InitSpecError as err:
+        problem = str(err)
+        if builder.strict:
+            msg = (
+                f"init_cfg of '{where}' ({type(module).__name__}) cannot be applied ({problem}); "
+                f"{type(module).__name__}.init_weights is model code, which would fail if it calls "
+                "super().init_weights() (strict=True)"
+            )
+            raise InitPlanError(msg) from err
+    if problem is not None or protocol.configs_of_or_none(module):
+        builder.expect_generic(module, where, problem)
+
+
+def _is_wrapper(module: nn.Module) -> bool:
+    return isinstance(module, nn.DataParallel | nn.parallel.DistributedDataParallel)

@@ -1,0 +1,108 @@
+"""``skip_overwritten``: keep only the last write of each tensor, found by scanning the operations backwards.
+
+Nodes whose tensors are all written already are skipped in O(log n) through a union-find over post-order
+positions, so nested rules over the same layers cost time linear in the model, not quadratic.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+import torch
+
+from initspec._walker.rules import MatchOp, Op
+from initspec._walker.steps import CallStep, Step
+from initspec._walker.tree import Tree, join
+
+__all__ = ["all_writes", "last_writes"]
+
+
+def all_writes(ops: Sequence[Op], tree: Tree, prefix: str) -> list[Step | CallStep]:
+    """Every write in mmengine's order, including those a later step overwrites."""
+    out: list[Step | CallStep] = []
+    for op in ops:
+        if isinstance(op, MatchOp):
+            out += _match_steps(op, tree, prefix)
+        elif isinstance(op, CallStep):
+            out.append(op)
+        else:
+            out += op
+    return out
+
+
+def last_writes(ops: Sequence[Op], tree: Tree, prefix: str) -> list[Step | CallStep]:
+    """The writes that no later step overwrites, in order; every ``CallStep`` is kept."""
+    written: set[int] = set()
+    done = _Written(len(tree.nodes))
+    kept: list[Step | CallStep] = []
+    for op in reversed(ops):
+        if isinstance(op, CallStep):
+            kept.append(op)
+        elif isinstance(op, MatchOp):
+            kept += _last_match_steps(op, tree, prefix, written, done)
+        else:
+            for step in reversed(op):
+                if id(step.tensor) not in written:
+                    written.add(id(step.tensor))
+                    kept.append(step)
+    kept.reverse()
+    return kept
+
+
+def _match_steps(op: MatchOp, tree: Tree, prefix: str) -> Iterator[Step]:
+    for i in op.indices:
+        weight, bias = tree.tensors(i)
+        if weight is not None:
+            yield _node_step(tree, prefix, i, weight, "weight", op)
+        if bias is not None:
+            yield _node_step(tree, prefix, i, bias, "bias", op)
+
+
+def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], done: _Written) -> list[Step]:
+    """The writes of ``op`` in reverse order, leaving out tensors in ``written`` (and adding the rest)."""
+    out: list[Step] = []
+    indices, p = op.indices, len(op.indices) - 1
+    while p >= 0:
+        free = done.last_free(indices[p])
+        if free < indices[0]:
+            break
+        if free != indices[p]:
+            p = bisect.bisect_right(indices, free) - 1
+            continue
+        weight, bias = tree.tensors(free)
+        for tensor, role in ((bias, "bias"), (weight, "weight")):
+            if tensor is not None and id(tensor) not in written:
+                written.add(id(tensor))
+                out.append(_node_step(tree, prefix, free, tensor, role, op))  # type: ignore[arg-type]
+        done.mark(free)
+        p -= 1
+    return out
+
+
+def _node_step(
+    tree: Tree, prefix: str, i: int, tensor: torch.Tensor, role: Literal["weight", "bias"], op: MatchOp
+) -> Step:
+    name = tree.names.get(id(tensor))
+    if name is None:
+        name = join(tree.nodes[i].path, role)
+    return Step(prefix + name, tensor, role, op.init, op.source)
+
+
+class _Written:
+    """Union-find over post-order positions: the last position at or before ``i`` not yet fully written."""
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
+
+    def last_free(self, i: int) -> int:
+        parent, slot = self._parent, i + 1
+        while parent[slot] != slot:
+            parent[slot] = parent[parent[slot]]
+            slot = parent[slot]
+        return slot - 1
+
+    def mark(self, i: int) -> None:
+        """Node ``i``'s weight and bias are written (a node is visited once per scan, so this is final)."""
+        self._parent[i + 1] = i

@@ -1,0 +1,167 @@
+"""The one interface between the walker and modules that carry an ``init_cfg``.
+
+initspec's ``BaseModule`` registers itself here, and ``initspec.mmengine.install()`` registers mmengine's.
+The walker reads such a module only through these functions: its current ``init_cfg`` (parsed again when
+it was edited in place since the last parse), whether its ``init_weights`` is the generic one, and its
+``is_init`` flag. No other module of the package touches these attributes.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from torch import nn
+
+from initspec._errors import InitConfigError, InitWarning, Problem
+from initspec.configs import InitializerConfig
+from initspec.registry import lint_init_cfg, parse_init_cfg
+
+__all__ = [
+    "configs_and_lints",
+    "configs_of",
+    "configs_of_or_none",
+    "generic",
+    "has_init_weights",
+    "is_init",
+    "is_managed",
+    "lints_of",
+    "managed_types",
+    "register_managed",
+    "runs_generic",
+    "set_init",
+    "unregister_managed",
+    "validate",
+]
+
+_STATE: Final = "_initspec_state"
+_GENERIC: Final = "_initspec_generic"
+_MANAGED: list[tuple[type[nn.Module], ...]] = [()]  # one tuple, replaced on (un)registration
+_WARNED_FREE_FORM: set[type] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class _State:
+    snapshot: object
+    cfgs: tuple[InitializerConfig, ...]
+    lints: list[Problem]
+    error: InitConfigError | None = None
+
+
+def register_managed(cls: type[nn.Module]) -> None:
+    """Instances of ``cls`` carry an ``init_cfg`` the walker reads."""
+    if cls not in _MANAGED[0]:
+        _MANAGED[0] = (*_MANAGED[0], cls)
+
+
+def unregister_managed(cls: type[nn.Module]) -> None:
+    _MANAGED[0] = tuple(c for c in _MANAGED[0] if c is not cls)
+
+
+def managed_types() -> tuple[type[nn.Module], ...]:
+    return _MANAGED[0]
+
+
+def is_managed(module: nn.Module) -> bool:
+    """Whether ``module`` carries an ``init_cfg`` that the walker plans."""
+    return isinstance(module, _MANAGED[0])
+
+
+def generic(fn: F) -> F:
+    """Mark ``fn`` as a generic ``init_weights`` (initspec's own, which plans the module's ``init_cfg``)."""
+    setattr(fn, _GENERIC, True)
+    return fn
+
+
+def has_init_weights(module: nn.Module) -> bool:
+    """``hasattr(module, "init_weights")`` without ``nn.Module.__getattr__`` raising for plain layers."""
+    return hasattr(type(module), "init_weights") or "init_weights" in module.__dict__
+
+
+def runs_generic(module: nn.Module) -> bool:
+    """Whether ``module.init_weights()`` is the generic one: not overridden by its class or its instance."""
+    if "init_weights" in module.__dict__:
+        return False
+    return bool(getattr(getattr(type(module), "init_weights", None), _GENERIC, False))
+
+
+def is_init(module: nn.Module) -> bool:
+    return bool(getattr(module, "is_init", False))
+
+
+def set_init(module: nn.Module, value: bool = True) -> None:
+    module.__dict__["_is_init"] = value
+
+
+def validate(module: nn.Module, raw: object) -> None:
+    """Parse ``raw`` as ``module``'s config where the module is built, so a typo fails there.
+
+    A module whose own ``init_weights`` is model code may hold a free-form ``init_cfg`` that only that code
+    reads: it is kept, with one warning per class, and refused if the generic path ever applies it.
+    """
+    try:
+        _store(module, raw)
+    except InitConfigError as err:
+        if runs_generic(module) or not has_init_weights(module):
+            raise
+        module.__dict__[_STATE] = _State(copy.deepcopy(raw), (), [], err)
+        if type(module) not in _WARNED_FREE_FORM:
+            _WARNED_FREE_FORM.add(type(module))
+            warnings.warn(
+                f"{type(module).__name__}: init_cfg is not an initspec config ({err.problems[0]}); it is kept "
+                f"for {type(module).__name__}.init_weights, its own code, to read, and refused if "
+                "super().init_weights() applies it",
+                InitWarning,
+                stacklevel=4,
+            )
+
+
+def configs_of(module: nn.Module) -> tuple[InitializerConfig, ...]:
+    """The module's configs as they are now (an in-place edit since the last parse is parsed again)."""
+    return _current(module).cfgs
+
+
+def configs_and_lints(module: nn.Module) -> tuple[tuple[InitializerConfig, ...], list[Problem]]:
+    """:func:`configs_of` and :func:`lints_of` in one look-up."""
+    state = _current(module)
+    return state.cfgs, state.lints
+
+
+def configs_of_or_none(module: nn.Module) -> tuple[InitializerConfig, ...] | None:
+    """Like :func:`configs_of`, but ``None`` for a config that does not parse (a free-form one)."""
+    try:
+        return configs_of(module)
+    except InitConfigError:
+        return None
+
+
+def lints_of(module: nn.Module) -> list[Problem]:
+    return _current(module).lints
+
+
+def _current(module: nn.Module) -> _State:
+    raw = getattr(module, "init_cfg", None)
+    state: _State | None = module.__dict__.get(_STATE)
+    if state is None or not _same(state.snapshot, raw):
+        state = _store(module, raw)
+    if state.error is not None:
+        raise state.error
+    return state
+
+
+def _same(snapshot: object, raw: object) -> bool:
+    try:
+        return bool(snapshot == raw)
+    except Exception:  # a value whose comparison fails is treated as changed
+        return False
+
+
+def _store(module: nn.Module, raw: object) -> _State:
+    cfgs = parse_init_cfg(raw or None)  # {} and [] configure nothing, as in mmengine
+    state = _State(copy.deepcopy(raw), cfgs, lint_init_cfg(cfgs))
+    module.__dict__[_STATE] = state
+    return state

@@ -1,0 +1,92 @@
+"""The units of an initialization plan: what writes which tensor, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import torch
+
+from initspec._errors import format_loc
+from initspec._walker.shards import holds_no_data, is_sharded, local_view, slice_of
+from initspec._walker.tree import join
+from initspec._walker.writers import write_weight, writer_of
+from initspec.configs import BaseInit, InitializerConfig
+
+__all__ = ["CallStep", "Source", "Step"]
+
+
+class Source(NamedTuple):
+    """Why a tensor is written: which module's ``init_cfg`` entry, override or checkpoint, or model code."""
+
+    kind: Literal["init_cfg", "override", "checkpoint", "user", "untouched"]
+    owner: str = ""
+    entry: int = 0
+    override: int | None = None
+    name: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "untouched":
+            return "untouched"
+        if self.kind == "user":
+            return f"user-defined init_weights of {self.name} ({self.owner or '<root>'})"
+        where = self.label
+        if self.override is not None:
+            where += f" (name={self.name!r})"
+        return f"{where} from {self.name}" if self.kind == "checkpoint" and self.override is None else where
+
+    @property
+    def config_loc(self) -> tuple[str | int, ...]:
+        """The location inside the owner's ``init_cfg``, as used in config problems."""
+        return (self.entry,) if self.override is None else (self.entry, "override", self.override)
+
+    @property
+    def label(self) -> str:
+        """``owner.init_cfg[i].override[j]``: where the rule is written."""
+        return format_loc(self.config_loc, join(self.owner, "init_cfg"))
+
+
+@dataclass(slots=True)
+class Step:
+    """One write: ``init`` fills tensor ``name`` (its weight role, its bias, or a checkpoint copy)."""
+
+    name: str
+    tensor: torch.Tensor
+    role: Literal["weight", "bias", "load"]
+    init: InitializerConfig
+    source: Source
+    loaded: torch.Tensor | None = None
+
+    def run(self, seed: int | None) -> None:
+        """Perform the write; tensors on the meta device are skipped, since they hold no data."""
+        tensor = self.tensor
+        if holds_no_data(tensor):
+            return
+        if self.role == "load" and self.loaded is not None:
+            local, _, offset = local_view(tensor)
+            local.copy_(slice_of(self.loaded, local, offset))
+        elif self.role == "bias" and isinstance(self.init, BaseInit):
+            local_view(tensor)[0].fill_(self.init.bias_value)
+        else:
+            write_weight(self.init, tensor, seed, self.name)
+
+    @property
+    def needs_seed(self) -> bool:
+        """A random write to a sharded tensor, which only a ``seed`` can make consistent across ranks."""
+        return self.role == "weight" and is_sharded(self.tensor) and writer_of(self.init).random
+
+
+@dataclass(frozen=True, slots=True)
+class CallStep:
+    """A child's own ``init_weights``, called as mmengine calls it; what it writes is not known in advance."""
+
+    path: str
+    module: torch.nn.Module
+    call: Callable[[], object]
+    covers: tuple[str, ...]
+
+    @property
+    def source(self) -> Source:
+        """Everything under the child is attributed to its ``init_weights``."""
+        return Source("user", owner=self.path, name=type(self.module).__name__)

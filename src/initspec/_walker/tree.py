@@ -1,0 +1,194 @@
+"""The module tree as the walker sees it: ``nn.Module.apply``'s post-order, tensor names, layer matching."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from initspec._errors import InitPlanError
+
+__all__ = ["Node", "TensorKind", "Tree", "attr", "children", "class_names", "join", "resolve_target"]
+
+_MISSING = object()
+
+
+def join(path: str, name: str) -> str:
+    """``path.name``, or ``name`` at the root."""
+    return f"{path}.{name}" if path else name
+
+
+def resolve_target(module: nn.Module, name: str) -> nn.Module | torch.Tensor | None:
+    """The submodule or tensor that an override ``name`` (possibly dotted) designates, or ``None``."""
+    obj: object = module
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, nn.Module | torch.Tensor) else None
+
+
+_CLASS_NAMES: dict[type, frozenset[str]] = {}
+
+
+def class_names(cls: type) -> frozenset[str]:
+    """The names a ``layer`` entry matches: the class's own and its direct bases' (as mmengine)."""
+    names = _CLASS_NAMES.get(cls)
+    if names is None:
+        names = _CLASS_NAMES[cls] = frozenset([cls.__name__, *(b.__name__ for b in cls.__bases__)])
+    return names
+
+
+def attr(module: nn.Module, name: str) -> object:
+    """``getattr(module, name, None)`` without the cost of ``nn.Module.__getattr__`` raising."""
+    for store in (module._parameters, module._buffers, module.__dict__):
+        value = store.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+    return getattr(module, name, None) if hasattr(type(module), name) else None
+
+
+def children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
+    """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
+    items = module._modules.items()
+    if not items:
+        return ()
+    if len(items) == 1 and next(iter(items))[1] is not None:
+        return items  # type: ignore[return-value]
+    seen: set[int] = set()
+    out = []
+    for name, child in items:
+        if child is not None and id(child) not in seen:
+            seen.add(id(child))
+            out.append((name, child))
+    return out
+
+
+class TensorKind(NamedTuple):
+    """What the plan-time checks need of a tensor, so equal tensors are checked once per rule."""
+
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    layout: str | None  # why the tensor cannot be written in place, or None
+
+
+def tensor_kind(tensor: torch.Tensor) -> TensorKind:
+    """The kind of ``tensor``: its global shape, dtype, and any layout that forbids an in-place write."""
+    return TensorKind(tuple(tensor.shape), tensor.dtype, _layout_problem(tensor))
+
+
+def _layout_problem(tensor: torch.Tensor) -> str | None:
+    if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
+        return None  # the common case: a contiguous tensor cannot be expanded
+    if tensor.layout != torch.strided:
+        return f"a {str(tensor.layout).removeprefix('torch.')} tensor, not a strided one"
+    if tensor.is_inference():
+        return "an inference-mode tensor, which cannot be written outside inference mode"
+    if any(s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape, strict=True)):
+        return "an expanded tensor (stride 0), whose elements share memory"
+    return None
+
+
+class Node:
+    """One visit of ``nn.Module.apply``: a module, its path, and the start of its post-order subtree."""
+
+    __slots__ = ("children", "module", "path", "start", "tensors")
+
+    def __init__(self, path: str, module: nn.Module, start: int, children: list[int]) -> None:
+        self.path, self.module, self.start, self.children = path, module, start, children
+        self.tensors: tuple[torch.Tensor | None, torch.Tensor | None] | None = None
+
+
+class Tree:
+    """The post-order nodes of one root, the canonical name of every tensor, and a per-layer-name index."""
+
+    def __init__(self, root: nn.Module, names: dict[int, str] | None = None) -> None:
+        self.root = root
+        self.nodes: list[Node] = []
+        self.params: list[tuple[str, torch.Tensor]] = []
+        self.buffers: list[tuple[str, torch.Tensor]] = []
+        self.names: dict[int, str] = {} if names is None else names
+        self._post_order(root, "")
+        self._by_path: dict[str, int] | None = None
+        self._index: dict[str, list[int]] = {}
+        self._kinds: dict[str, dict[tuple[TensorKind | None, TensorKind | None], list[int]]] = {}
+
+    def _post_order(self, module: nn.Module, path: str) -> int:
+        start = len(self.nodes)
+        if module._parameters:
+            self._name_tensors(module._parameters, path, self.params)
+        if module._buffers:
+            self._name_tensors(module._buffers, path, self.buffers)
+        kids = [self._post_order(c, f"{path}.{n}" if path else n) for n, c in children(module)]
+        self.nodes.append(Node(path, module, start, kids))
+        return len(self.nodes) - 1
+
+    def _name_tensors(self, tensors: dict[str, Any], path: str, out: list[tuple[str, torch.Tensor]]) -> None:
+        for key, tensor in tensors.items():
+            if tensor is not None and id(tensor) not in self.names:
+                self.names[id(tensor)] = name = f"{path}.{key}" if path else key
+                out.append((name, tensor))
+
+    @property
+    def root_index(self) -> int:
+        return len(self.nodes) - 1
+
+    def by_path(self, path: str) -> int | None:
+        """The node index of ``path`` (the index is built on first use: only overrides need it)."""
+        if self._by_path is None:
+            self._by_path = {node.path: i for i, node in enumerate(self.nodes)}
+        return self._by_path.get(path)
+
+    def name_of(self, tensor: torch.Tensor, fallback: str) -> str:
+        """The tensor's canonical name in this tree (its first registration), else ``fallback``."""
+        return self.names.get(id(tensor), fallback)
+
+    def tensors(self, i: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The weight and bias of node ``i`` (``None`` where absent), checked to be tensors."""
+        node = self.nodes[i]
+        if node.tensors is None:
+            node.tensors = (_tensor_attr(node, "weight"), _tensor_attr(node, "bias"))
+        return node.tensors
+
+    def matches(self, name: str, lo: int, hi: int) -> Sequence[int]:
+        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches."""
+        index = self._index.get(name)
+        if index is None:
+            index = self._build_index(name)
+        return index[bisect.bisect_left(index, lo) : bisect.bisect_right(index, hi)]
+
+    def kinds_in(self, name: str, lo: int, hi: int) -> list[tuple[int, TensorKind | None, TensorKind | None]]:
+        """One node in ``[lo, hi]`` per distinct (weight kind, bias kind) among the modules ``name`` matches."""
+        if name not in self._kinds:
+            self._build_index(name)
+        out = []
+        for (weight, bias), nodes in self._kinds[name].items():
+            first = bisect.bisect_left(nodes, lo)
+            if first < len(nodes) and nodes[first] <= hi:
+                out.append((nodes[first], weight, bias))
+        return out
+
+    def _build_index(self, name: str) -> list[int]:
+        index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
+        kinds: dict[tuple[TensorKind | None, TensorKind | None], list[int]] = {}
+        for i in index:
+            weight, bias = self.tensors(i)
+            key = (
+                None if weight is None else tensor_kind(weight),
+                None if bias is None else tensor_kind(bias),
+            )
+            kinds.setdefault(key, []).append(i)
+        self._index[name], self._kinds[name] = index, kinds
+        return index
+
+
+def _tensor_attr(node: Node, name: str) -> torch.Tensor | None:
+    value = attr(node.module, name)
+    if value is None or isinstance(value, torch.Tensor):
+        return value
+    msg = (
+        f"'{join(node.path, name)}' of {type(node.module).__name__} is a {type(value).__name__}, not a "
+        "tensor, so a rule that matches this module cannot initialize it"
+    )
+    raise InitPlanError(msg)

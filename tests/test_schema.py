@@ -36,7 +36,7 @@ PARSER_LAXER = {
 EXCEPTIONS = {**CROSS_FIELD, **PARSER_LAXER}
 
 DRAFT_07_KEYWORDS = frozenset(Draft7Validator.META_SCHEMA["properties"])
-EDITOR_KEYWORDS = frozenset({"doNotSuggest", "enumDescriptions", "markdownDescription"})
+EDITOR_KEYWORDS = frozenset({"defaultSnippets", "doNotSuggest", "enumDescriptions", "markdownDescription"})
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMAS = (

@@ -1,7 +1,8 @@
 // Runs VS Code's JSON language service (the engine behind VS Code's JSON editing) against a schema.
 // Usage: node tests/editor/json_ls.mjs SCHEMA.json CASES.json
-// CASES is a list of {"id", "text", "offset"}: completion labels are reported at `offset` (when not null)
-// and the diagnostics for the whole text always. Prints {"<id>": {"completions": [...], "diagnostics": [...]}}.
+// CASES is a list of {"id", "text", "offset"}: completion labels (and each item's insertText) are reported
+// at `offset` (when not null) and the diagnostics for the whole text always.
+// Prints {"<id>": {"completions": [...], "insertTexts": {label: text}, "diagnostics": [...]}}.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -33,10 +34,12 @@ async function run(testCase) {
   const uri = pathToFileURL(join(configsDir, `${testCase.id}.json`)).href;
   const document = TextDocument.create(uri, "json", 1, testCase.text);
   const jsonDocument = service.parseJSONDocument(document);
-  const result = { completions: [], diagnostics: [] };
+  const result = { completions: [], insertTexts: {}, diagnostics: [] };
   if (testCase.offset !== undefined && testCase.offset !== null) {
     const list = await service.doComplete(document, document.positionAt(testCase.offset), jsonDocument);
-    result.completions = list ? list.items.map((item) => item.label) : [];
+    const items = list ? list.items : [];
+    result.completions = items.map((item) => item.label);
+    for (const item of items) result.insertTexts[item.label] = item.insertText ?? item.label;
   }
   const diagnostics = await service.doValidation(document, jsonDocument, { schemaValidation: "error" });
   result.diagnostics = diagnostics.map((d) => ({

@@ -138,8 +138,6 @@ def _root(names: list[str]) -> JsonDict:
         "if": {"type": "array"},
         "then": {"items": {"allOf": [_ref(_INIT)], "not": {"required": ["$schema"]}}},
         "else": {"if": {"type": "object"}, "then": _ref(_INIT)},
-        # Again on the root: VS Code's JSON service does not look into if/then for an empty document.
-        "defaultSnippets": list(_SNIPPETS),
     }
 
 

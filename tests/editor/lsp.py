@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -49,8 +50,11 @@ class LanguageServer:
 
     def __init__(self, cmd: list[str], *, cwd: Path, settings: Settings) -> None:
         self._settings = settings
-        self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on it
-        self._proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+        # A file, not a pipe, so a chatty server never blocks on it; close() closes it.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log
+        )
         self._next_id = 0
         self._answers: dict[int, queue.Queue[Json]] = {}
         self._lock = threading.Lock()
@@ -189,3 +193,21 @@ def cursor(text: str, mark: str = "<|>") -> tuple[str, int, int]:
     before = text[:offset]
     line = before.count("\n")
     return text.replace(mark, "", 1), line, offset - (before.rfind("\n") + 1)
+
+
+def expand_snippet(text: str) -> str:
+    """A snippet's text as inserted with every tab stop left at its default (``${1:Conv2d}`` -> ``Conv2d``)."""
+    return re.sub(r"\$(?:\{\d+:([^}]*)\}|\d+)", lambda m: m.group(1) or "", text)
+
+
+def unescape_markdown(text: str) -> str:
+    """Markdown with its backslash escapes removed, as a reader sees it (``fan\\_in`` -> ``fan_in``)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def poll(fetch: Callable[[], Json], ready: Callable[[Json], bool], timeout: float = TIMEOUT) -> Json:
+    """``fetch()`` again until ``ready`` accepts it (a server applies new settings asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not ready(value := fetch()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value

@@ -11,9 +11,11 @@ import pytest
 from initspec.cli import main
 from initspec.cli._editor import FILE_MATCH, SETTINGS_FILE, VSCODE_SCHEMA_FILE, merge_settings
 from initspec.schema import render_schema
+from test_docs import fenced_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG_ENTRY = ROOT / "schemas" / "catalog-entry.json"
+ZERO_SETUP = "## Zero setup: `initspec schema --editor vscode`"
 URL = "./" + VSCODE_SCHEMA_FILE.as_posix()
 JSON_GLOBS = [g for g in FILE_MATCH if g.endswith(".json")]
 YAML_GLOBS = [g for g in FILE_MATCH if not g.endswith(".json")]
@@ -151,3 +153,15 @@ def test_catalog_entry_is_schemastore_ready() -> None:
     assert entry["fileMatch"] == list(FILE_MATCH)
     assert all(".init_cfg." in glob for glob in entry["fileMatch"])
     assert entry["url"].startswith("https://") and entry["url"].endswith("/schemas/init_cfg.schema.json")
+
+
+def test_docs_show_what_the_command_writes(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/editor.md's zero-setup section shows the command's exact output and settings file."""
+    text = (ROOT / "docs" / "editor.md").read_text(encoding="utf-8")
+    section = text[text.index(ZERO_SETUP) :]
+    blocks = fenced_blocks(section[: section.find("\n## ", 1)])
+    command, output, settings = (b.code for b in blocks[:3])
+    assert command == "initspec schema --editor vscode"
+    assert main(command.split()[1:]) == 0
+    assert capsys.readouterr().out == output + "\n"
+    assert (workspace / SETTINGS_FILE).read_text(encoding="utf-8") == settings + "\n"

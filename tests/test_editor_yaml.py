@@ -29,10 +29,13 @@ from initspec import parse_init_cfg
 from initspec.cli import main
 from initspec.configs import INITIALIZERS, Mode
 from initspec.schema import init_cfg_json_schema
+from test_docs import fenced_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schemas" / "init_cfg.schema.json"
 CATALOG_ENTRY = ROOT / "schemas" / "catalog-entry.json"
+EDITOR_DOC = ROOT / "docs" / "editor.md"
+YAML_SECTION = "## YAML files: yaml-language-server"
 SERVER = ROOT / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
 MODELINE = "# yaml-language-server: $schema=../schemas/init_cfg.schema.json\n"
 SETTINGS_GLOB = "*.init_cfg.yaml"
@@ -248,3 +251,32 @@ def test_catalog_entry_associates_yaml_files(server: LocalServer) -> None:
     finally:
         yls.close()
     assert "/catalog.json" in server.requests and "/init_cfg.schema.json" in server.requests
+
+
+def _docs_section(heading: str) -> list[tuple[str, str]]:
+    """The (language, code) blocks under ``heading`` in docs/editor.md, up to the next section."""
+    text = EDITOR_DOC.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    section = section[: section.find("\n## ", 1)]
+    return [(block.lang, block.code) for block in fenced_blocks(section)]
+
+
+def test_docs_yaml_example_has_no_diagnostics(yls: LanguageServer) -> None:
+    """The modeline example of docs/editor.md is valid for the server (its relative schema path resolves)."""
+    [example] = [code for lang, code in _docs_section(YAML_SECTION) if lang == "yaml"]
+    assert example.startswith("# yaml-language-server: $schema=")
+    uri = file_uri(ROOT / "configs" / "docs-example.yaml")
+    yls.open(uri, "yaml", example + "\n")
+    assert yls.wait_for_diagnostics(uri) == []
+    parse_init_cfg(yaml.safe_load(example))
+
+
+def test_docs_yaml_schemas_setting_associates_its_globs() -> None:
+    """The `yaml.schemas` setting shown in docs/editor.md gives the files under its globs the schema."""
+    [settings] = [json.loads(code) for lang, code in _docs_section(YAML_SECTION) if lang == "json"]
+    server = start_server(ROOT, {"schemas": settings["yaml.schemas"]})
+    try:
+        for name in ("configs/init/retinanet.yaml", "configs/init/heads/fcos.yml"):
+            assert type_names(server, ROOT / name) == sorted(initspec.registered_types()), name
+    finally:
+        server.close()

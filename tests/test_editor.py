@@ -61,7 +61,7 @@ CASES = {
 
 
 def _docs_json_blocks() -> list[str]:
-    """The JSON config files shown in docs/editor.md (blocks with a root "$schema" or a list root)."""
+    """The JSON config files shown in docs/editor.md (the blocks with a root "$schema")."""
     blocks = [b.code for b in fenced_blocks(EDITOR_DOC.read_text(encoding="utf-8")) if b.lang == "json"]
     return [code for code in blocks if '"$schema"' in code]
 
@@ -260,3 +260,17 @@ def test_a_missing_node_package_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="fail instead of skipping when CI is set"):
         require_node_package("no-such-package")
+
+
+def test_docs_json_schemas_setting_associates_its_globs(tmp_path: Path) -> None:
+    """The `json.schemas` setting shown in docs/editor.md gives the files under its globs the schema."""
+    blocks = [b.code for b in fenced_blocks(EDITOR_DOC.read_text(encoding="utf-8")) if b.lang == "json"]
+    [settings] = [code for code in blocks if '"json.schemas"' in code and "./schemas/" in code]
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "settings.json").write_text(settings, encoding="utf-8")
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / SCHEMA_FILE.name).write_bytes(SCHEMA_FILE.read_bytes())
+    paths = ["configs/init/retinanet.json", "configs/init/heads/fcos.json", "configs/other.json"]
+    cases = [{"id": p, "path": p, "text": '[{"type": }]', "offset": 10} for p in paths]
+    out = run_json_service(cases, tmp_path, tmp_path)
+    assert [sorted(_labels(out[p])) for p in paths] == [sorted(initspec.registered_types())] * 2 + [[]]

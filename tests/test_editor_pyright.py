@@ -59,6 +59,9 @@ def _sample(cls: type[InitializerConfig], key: str) -> str:
                 continue
             return text
     prop = init_cfg_json_schema()["definitions"][cls.model_fields["type"].default]["properties"][key]
+    prop = prop.get("anyOf", [prop])[0]
+    if "enum" in prop or "const" in prop:
+        return repr(prop.get("enum", [prop.get("const")])[0])
     kind = prop.get("type", "string")
     return SAMPLE_BY_TYPE[kind if isinstance(kind, str) else kind[0]]
 

@@ -274,3 +274,18 @@ def test_docs_json_schemas_setting_associates_its_globs(tmp_path: Path) -> None:
     cases = [{"id": p, "path": p, "text": '[{"type": }]', "offset": 10} for p in paths]
     out = run_json_service(cases, tmp_path, tmp_path)
     assert [sorted(_labels(out[p])) for p in paths] == [sorted(initspec.registered_types())] * 2 + [[]]
+
+
+def test_docs_snippet_table_shows_what_each_snippet_inserts() -> None:
+    """docs/editor.md lists every snippet with the config it inserts when its tab stops keep their defaults."""
+    text = EDITOR_DOC.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| ([^|`]+?) \| `(\{.*\})` \|$", text, re.MULTILINE))
+    bodies = {
+        label: json.loads(expand_snippet(_raw(json.dumps(body)))) for label, body in _snippet_bodies().items()
+    }
+    assert {label: json.loads(shown) for label, shown in rows.items()} == bodies
+
+
+def _raw(text: str) -> str:
+    """A snippet body's JSON with its ``"^..."`` strings inserted raw, as both services do."""
+    return re.sub(r'"\^((?:[^"\\]|\\.)*)"', r"\1", text)

@@ -24,6 +24,52 @@ _SUFFIX: Final = "Override"
 _NAME_MAPS: Final = frozenset({"properties", "patternProperties", "definitions", "$defs"})
 _DATA_KEYS: Final = frozenset({"default", "const", "enum", "examples"})
 
+_SNIPPETS: Final[tuple[JsonDict, ...]] = (
+    {
+        "label": "Kaiming on Conv2d",
+        "description": "He initialization of every Conv2d weight (mmengine's default mode is fan_out).",
+        "body": {
+            "type": "Kaiming",
+            "layer": "${1:Conv2d}",
+            "mode": "${2:fan_out}",
+            "nonlinearity": "${3:relu}",
+        },
+    },
+    {
+        "label": "Normal with bias_prob on a head",
+        "description": "N(0, 0.01) on every Conv2d, and a classifier bias set for a prior probability "
+        "(RetinaNet's head).",
+        "body": {
+            "type": "Normal",
+            "layer": "${1:Conv2d}",
+            "std": "^${2:0.01}",
+            "override": {
+                "name": "${3:cls}",
+                "type": "Normal",
+                "std": "^${4:0.01}",
+                "bias_prob": "^${5:0.01}",
+            },
+        },
+    },
+    {
+        "label": "Constant on norms",
+        "description": "Weight 1 and bias 0 on every batch and group norm.",
+        "body": {"type": "Constant", "layer": ["${1:_BatchNorm}", "${2:GroupNorm}"], "val": "^${3:1}"},
+    },
+    {
+        "label": "Pretrained with prefix",
+        "description": "Load the keys under a prefix of a checkpoint, with the prefix removed.",
+        "body": {
+            "type": "Pretrained",
+            "checkpoint": "${1:torchvision://resnet50}",
+            "prefix": "${2:backbone}",
+        },
+    },
+)
+"""Skeletons editors offer for a new ``init_cfg`` entry (``defaultSnippets``, honoured by VS Code's JSON
+service and yaml-language-server). In a body, ``${n:text}`` is a tab stop with its default text, and a
+string starting with ``^`` is inserted raw, so ``"^${2:0.01}"`` becomes the number ``0.01``."""
+
 _SCHEMA_PROPERTY: Final[JsonDict] = {
     "title": "Schema",
     "description": "The JSON Schema an editor checks this file against; ignored by initspec. "
@@ -120,6 +166,7 @@ def _init_config(registered: list[tuple[str, type[InitializerConfig]]]) -> JsonD
         "required": ["type"],
         "properties": {"type": _type_property(registered)},
         "allOf": _branches([name for name, _ in registered], ""),
+        "defaultSnippets": list(_SNIPPETS),
     }
 
 

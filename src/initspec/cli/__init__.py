@@ -11,6 +11,8 @@ from typing import Final
 
 __all__ = ["main"]
 
+_EDITORS: Final = ("vscode",)
+
 _DESCRIPTION: Final = (
     "Check init_cfg files, export their JSON Schema, and explain what a config does to a model."
 )
@@ -31,10 +33,14 @@ Each problem prints as `path:line:col: error: location: message`; lints print as
 {_EXIT_CODES}"""
 
 _SCHEMA_EPILOG: Final = """\
+--editor vscode writes the schema to .vscode/init_cfg.schema.json (or -o FILE) and adds json.schemas and
+yaml.schemas entries for it to .vscode/settings.json in the current directory, keeping every other
+setting. The default globs are *.init_cfg.json, *.init_cfg.yaml and *.init_cfg.yml.
+
 exit codes:
   0  the schema was printed or written, or FILE is up to date
   1  --check FILE differs from the generated schema (run `initspec schema -o FILE`)
-  2  a usage error, or a plugin that cannot be imported"""
+  2  a usage error, a plugin that cannot be imported, or a settings file that cannot be parsed"""
 
 _EXPLAIN_EPILOG: Final = """\
 The init_cfg explained is CONFIG's top-level `init_cfg`, else `model.init_cfg`, else CONFIG itself when
@@ -80,6 +86,8 @@ def _schema(args: argparse.Namespace) -> int:
     from initspec.schema import render_schema
 
     text = render_schema()
+    if args.editor or args.match:
+        return _schema_for_editor(args, text)
     if args.check:
         return _check_schema(Path(args.check), text)
     if not args.output:
@@ -91,6 +99,16 @@ def _schema(args: argparse.Namespace) -> int:
         print(f"initspec schema: error: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _schema_for_editor(args: argparse.Namespace, text: str) -> int:
+    from initspec.cli._editor import run_editor
+
+    if not args.editor or args.check:
+        problem = "--match needs --editor" if not args.editor else "--editor cannot be combined with --check"
+        print(f"initspec schema: error: {problem}", file=sys.stderr)
+        return 2
+    return run_editor(text, globs=args.match, schema_file=args.output, out=sys.stdout, err=sys.stderr)
 
 
 def _check_schema(path: Path, text: str) -> int:
@@ -205,6 +223,18 @@ def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     target.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of stdout")
     target.add_argument(
         "--check", metavar="FILE", help="exit 1 when FILE differs from the schema that would be generated"
+    )
+    command.add_argument(
+        "--editor",
+        choices=_EDITORS,
+        help="also associate the schema with config files in the editor's workspace settings",
+    )
+    command.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="with --editor: a file glob to associate (repeatable; default: the *.init_cfg.* convention)",
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_schema)

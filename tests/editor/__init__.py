@@ -1,0 +1,1 @@
+"""Helpers that drive the editors' own engines (language servers, pyright) from the tests."""

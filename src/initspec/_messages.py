@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from initspec._errors import Problem, did_you_mean
+from initspec._errors import VALUE_LIMIT, Problem, did_you_mean, short_repr
 from initspec.configs._base import INITIALIZERS
 
 __all__ = ["problems_from_errors"]
@@ -59,19 +59,24 @@ def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int,
 
 def _type_of(node: object) -> str | None:
     if isinstance(node, Mapping) and isinstance(node.get("type"), str):
-        return str(node["type"])
+        return _clip(str(node["type"]))
     return None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "..."
 
 
 def _unknown_type(tag: str) -> str:
     names = INITIALIZERS.names
     hint = did_you_mean(tag.removesuffix("Init"), names) or "."
-    return f"unknown initializer type '{tag}'{hint} Allowed types: {', '.join(sorted(names))}"
+    return f"unknown initializer type '{_clip(tag)}'{hint} Allowed types: {', '.join(sorted(names))}"
 
 
 def _unknown_key(key: str, parent: object, loc: tuple[str | int, ...]) -> str:
     owner = _type_of(parent)
     cls = INITIALIZERS.get(owner) if owner else None
+    key = _clip(key)
     if cls is None:
         return f"unknown key '{key}'"
     fields = set(cls.model_fields) - {"type"}
@@ -88,6 +93,10 @@ def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
     if kind in _CONTAINER_ERRORS:
         expected = _FIELD_EXPECTATIONS.get(str(field), "a dict") if loc else "a dict or a list of dicts"
         return f"expected {expected}, got {_describe(value)}"
+    if kind == "float_type" and type(value) is int:
+        return f"expected a number that fits a float (at most about 1.8e308 in size), got {_describe(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {_describe(value)}; nan and infinities are not allowed"
     text = re.sub(r"^(Input should be |Value error, )", "", err["msg"])
     if kind == "string_too_short":
         return f"expected a non-empty string, got {_describe(value)}"
@@ -101,7 +110,4 @@ def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
+    return f"{type(value).__name__} {short_repr(value)}"

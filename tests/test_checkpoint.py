@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from conftest import LocalServer
-from initspec import checkpoint
+from initspec import _sources
 from initspec._errors import CheckpointError
 from initspec.checkpoint import (
     StateDictMatch,
@@ -144,7 +144,7 @@ def test_http_error_names_the_url(server: LocalServer) -> None:
 def test_torchvision_name_resolves(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """torchvision://NAME is looked up in the shipped table and downloaded."""
     _save(server.root / "tiny.pth")
-    monkeypatch.setattr(checkpoint, "_shipped_table", lambda table: {"tiny": server.url("tiny.pth")})
+    monkeypatch.setattr(_sources, "_shipped_table", lambda table: {"tiny": server.url("tiny.pth")})
     _assert_state(load_checkpoint("torchvision://tiny"))
 
 
@@ -183,8 +183,8 @@ def test_unknown_name_lists_close_matches() -> None:
 
 def test_shipped_tables_hold_real_urls() -> None:
     """The shipped tables map well-known names to https URLs."""
-    torchvision = checkpoint._shipped_table("torchvision")
-    open_mmlab = checkpoint._shipped_table("open_mmlab")
+    torchvision = _sources._shipped_table("torchvision")
+    open_mmlab = _sources._shipped_table("open_mmlab")
     assert torchvision["resnet50"] == "https://download.pytorch.org/models/resnet50-0676ba61.pth"
     assert open_mmlab["resnet50_v1c"].startswith("https://download.openmmlab.com/")
     for url in [*torchvision.values(), *open_mmlab.values()]:

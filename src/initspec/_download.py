@@ -144,7 +144,7 @@ class _Watchdog:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.connections: list[http.client.HTTPConnection] = []
+        self.sockets: list[socket.socket] = []
         self.fired = False
         self._last = time.monotonic()
         self._done = threading.Event()
@@ -157,10 +157,9 @@ class _Watchdog:
         while not self._done.wait(min(self.timeout / 4, 1.0)):
             if time.monotonic() - self._last > self.timeout:
                 self.fired = True
-                for conn in self.connections:
-                    if conn.sock is not None:
-                        with suppress(OSError):  # the plain socket call, so an SSL socket stays intact
-                            socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+                for sock in self.sockets:
+                    with suppress(OSError):  # the plain socket call, so an SSL socket's state stays intact
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
                 return
 
     def __enter__(self) -> _Watchdog:
@@ -180,7 +179,14 @@ class _Watched:
     def do_open(self, http_class: Any, req: urllib.request.Request, **kwargs: Any) -> Any:
         def connection(*args: Any, **kw: Any) -> http.client.HTTPConnection:
             conn: http.client.HTTPConnection = http_class(*args, **kw)
-            self.watchdog.connections.append(conn)
+            connect = conn.connect
+
+            def connect_and_record() -> None:
+                # urllib drops conn.sock once the headers are in, but the body is still read through it
+                connect()
+                self.watchdog.sockets.append(conn.sock)
+
+            conn.connect = connect_and_record  # type: ignore[method-assign]
             return conn
 
         return super().do_open(connection, req, **kwargs)  # type: ignore[misc]

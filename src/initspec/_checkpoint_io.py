@@ -155,13 +155,14 @@ def read_file(path: Path, map_location: MapLocation, allow_unsafe_pickle: bool) 
         msg = f"checkpoint file {path} {where}; check the path (relative paths start at {Path.cwd()})"
         raise CheckpointError(msg)
     kind = sniff(path)
-    if kind == "safetensors":
+    if kind == "safetensors" or (kind == "unknown" and path.suffix.lower() == ".safetensors"):
         return _read_safetensors(path, map_location)
     if kind in ("html", "text", "empty"):
         msg = f"checkpoint file {path} {describe_content(kind, path)}"
         raise CheckpointError(msg)
     try:
-        return torch.load(path, map_location=map_location, weights_only=not allow_unsafe_pickle)
+        with path.open("rb") as file:  # a file object: torch.load would pick a reader by the path's suffix
+            return torch.load(file, map_location=map_location, weights_only=not allow_unsafe_pickle)
     except pickle.UnpicklingError as err:
         if kind == "unknown":  # torch.load's weights-only unpickler blames any junk on "unsafe" objects
             msg = f"checkpoint file {path} {describe_content(kind, path)}"

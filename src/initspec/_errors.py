@@ -49,12 +49,6 @@ class _ShortRepr(reprlib.Repr):
             return f"<int of about {int(x.bit_length() * 0.30103) + 1} digits>"
         return super().repr_int(x, level)
 
-    def repr_instance(self, x: object, level: int) -> str:
-        try:
-            return super().repr_instance(x, level)
-        except Exception:  # a user object whose __repr__ fails must not hide the real error
-            return f"<{type(x).__name__} object>"
-
 
 _SHORT_REPR: Final = _ShortRepr()
 

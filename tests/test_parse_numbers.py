@@ -158,3 +158,17 @@ def test_huge_values_give_short_messages_quickly(cfg: dict[str, Any]) -> None:
         parse_init_cfg(cfg)
     assert len(str(caught.value)) < 800
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "value", [10**5000, None, 3.5, ["Constant"]], ids=["huge int", "None", "float", "list"]
+)
+def test_a_type_that_is_not_a_str_is_named_without_unraisable_noise(value: object) -> None:
+    """A non-str ``type``, top-level or in an override, is a located error, with nothing printed on stderr."""
+    for cfg, loc in [
+        ({"type": value}, ("type",)),
+        ({"type": "Constant", "val": 1, "override": [{"name": "a", "type": value}]}, ("override", 0, "type")),
+    ]:
+        with pytest.raises(InitConfigError, match=r"expected the name of an initializer \(a str\)") as caught:
+            parse_init_cfg(cfg)
+        assert caught.value.problems[0].loc == loc

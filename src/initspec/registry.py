@@ -9,7 +9,7 @@ from typing import TypeVar, overload
 from pydantic import ValidationError
 
 from initspec._errors import InitConfigError, Problem, short_repr
-from initspec._messages import problems_from_errors
+from initspec._messages import problems_from_errors, with_str_types
 from initspec.configs import (
     INITIALIZERS,
     BaseInit,
@@ -106,7 +106,7 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
         raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
     items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
-        return INITIALIZERS.validate_many(items)
+        return INITIALIZERS.validate_many([with_str_types(item) for item in items])
     except ValidationError as err:
         problems = problems_from_errors(err.errors(), items)
         if single:

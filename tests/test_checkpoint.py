@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from conftest import LocalServer
-from initspec import checkpoint
+from initspec import _sources, checkpoint
 from initspec._errors import CheckpointError
 from initspec.checkpoint import (
     StateDictMatch,
@@ -144,7 +144,7 @@ def test_http_error_names_the_url(server: LocalServer) -> None:
 def test_torchvision_name_resolves(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """torchvision://NAME is looked up in the shipped table and downloaded."""
     _save(server.root / "tiny.pth")
-    monkeypatch.setattr(checkpoint, "_shipped_table", lambda table: {"tiny": server.url("tiny.pth")})
+    monkeypatch.setattr(_sources, "_shipped_table", lambda table: {"tiny": server.url("tiny.pth")})
     _assert_state(load_checkpoint("torchvision://tiny"))
 
 
@@ -183,8 +183,8 @@ def test_unknown_name_lists_close_matches() -> None:
 
 def test_shipped_tables_hold_real_urls() -> None:
     """The shipped tables map well-known names to https URLs."""
-    torchvision = checkpoint._shipped_table("torchvision")
-    open_mmlab = checkpoint._shipped_table("open_mmlab")
+    torchvision = _sources._shipped_table("torchvision")
+    open_mmlab = _sources._shipped_table("open_mmlab")
     assert torchvision["resnet50"] == "https://download.pytorch.org/models/resnet50-0676ba61.pth"
     assert open_mmlab["resnet50_v1c"].startswith("https://download.openmmlab.com/")
     for url in [*torchvision.values(), *open_mmlab.values()]:
@@ -386,3 +386,73 @@ def test_copy_into_rejects_unknown_key_before_writing() -> None:
     with pytest.raises(CheckpointError, match=r"cannot copy '2\.weight' of shape \(5, 2\)"):
         copy_into(model, {"0.bias": torch.full((2,), 7.0), "2.weight": torch.zeros(5, 2)})
     assert not torch.equal(model[0].bias, torch.full((2,), 7.0))
+
+
+# --- dtype and layout: what can be copied ----------------------------------------------------------------
+
+
+def _sparse(values: torch.Tensor) -> torch.Tensor:
+    return values.to_sparse()
+
+
+REFUSED: dict[str, tuple[torch.Tensor, torch.Tensor, str]] = {
+    "complex into float": (torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.complex64), "imaginary part"),
+    "float into bool": (torch.zeros(2, 3, dtype=torch.bool), torch.zeros(2, 3), "into a bool one"),
+    "int into bool": (
+        torch.zeros(2, 3, dtype=torch.bool),
+        torch.zeros(2, 3, dtype=torch.int64),
+        "into a bool",
+    ),
+    "float into int": (torch.zeros(2, 3, dtype=torch.int64), torch.zeros(2, 3), "without truncating"),
+    "complex into int": (
+        torch.zeros(2, 3, dtype=torch.int32),
+        torch.zeros(2, 3, dtype=torch.cfloat),
+        "imaginary",
+    ),
+    "sparse checkpoint": (torch.zeros(2, 3), _sparse(torch.eye(2, 3)), "layout torch.sparse_coo"),
+    "sparse model": (_sparse(torch.eye(2, 3)), torch.zeros(2, 3), "the model tensor has layout"),
+    "meta checkpoint": (torch.zeros(2, 3), torch.zeros(2, 3, device="meta"), "holds no data"),
+}
+ALLOWED: dict[str, tuple[torch.Tensor, torch.Tensor]] = {
+    "float64 into float32": (torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.float64)),
+    "float32 into float16": (torch.zeros(2, 3, dtype=torch.float16), torch.zeros(2, 3)),
+    "int into float": (torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.int64)),
+    "bool into float": (torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.bool)),
+    "int into int": (torch.zeros(2, 3, dtype=torch.int64), torch.zeros(2, 3, dtype=torch.int32)),
+    "float into complex": (torch.zeros(2, 3, dtype=torch.cfloat), torch.zeros(2, 3)),
+    "into a meta model": (torch.zeros(2, 3, device="meta"), torch.zeros(2, 3)),
+}
+
+
+@pytest.mark.parametrize(("target", "loaded", "match"), REFUSED.values(), ids=REFUSED)
+def test_check_loadable_refuses_lossy_or_impossible_copies(
+    target: torch.Tensor, loaded: torch.Tensor, match: str
+) -> None:
+    """Complex into real, float into bool or int, and non-dense layouts are refused, naming the key."""
+    problem = checkpoint.check_loadable("head.weight", target, loaded)
+    assert problem is not None
+    assert problem.startswith("head.weight: ")
+    assert match in problem
+
+
+@pytest.mark.parametrize(("target", "loaded"), ALLOWED.values(), ids=ALLOWED)
+def test_check_loadable_allows_what_load_state_dict_casts(target: torch.Tensor, loaded: torch.Tensor) -> None:
+    """Float widening and narrowing, int or bool into float, and float into complex are allowed."""
+    assert checkpoint.check_loadable("w", target, loaded) is None
+
+
+def test_match_state_dict_sets_incompatible_tensors_apart() -> None:
+    """A same-shape tensor that cannot be copied is neither loadable nor mismatched, but incompatible."""
+    module = nn.Linear(3, 2)
+    match = match_state_dict(module, {"weight": torch.zeros(2, 3, dtype=torch.cfloat), "bias": torch.ones(2)})
+    assert set(match.loadable) == {"bias"}
+    assert [key for key, _ in match.incompatible] == ["weight"]
+    assert match.mismatched == ()
+    assert not match.ok
+    assert "cannot load weight: a complex" in match.describe("ck.pth")
+
+
+def test_match_state_dict_refuses_a_sparse_tensor_of_the_right_shape() -> None:
+    """A sparse checkpoint tensor matches by shape, yet is incompatible (copy_ would fail at apply time)."""
+    match = match_state_dict(nn.Linear(3, 2), {"weight": torch.eye(2, 3).to_sparse(), "bias": torch.ones(2)})
+    assert [key for key, _ in match.incompatible] == ["weight"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,9 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import import_mmengine, import_mmengine_model
 from initspec import functional as F
+from initspec._errors import InitArgumentError, InitSpecError
 
 Init = Callable[..., Any]
 Primitive = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
@@ -21,12 +22,8 @@ Primitive = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
 @pytest.fixture(scope="module")
 def mm() -> dict[str, Init]:
     """mmengine's functional helpers by name; skips when mmengine is not installed."""
-    with warnings.catch_warnings():
-        # Importing mmengine.model pulls in torch.distributed.optim, which warns about torch.jit.script.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pytest.importorskip("mmengine")
-        import mmengine.model as mm_model  # type: ignore[import-untyped]
-        from mmengine.model.weight_init import trunc_normal_  # type: ignore[import-untyped]
+    mm_model = import_mmengine_model()
+    trunc_normal_ = import_mmengine("mmengine.model.weight_init").trunc_normal_
     names = [name for name in F.__all__ if name.endswith("_init") or name == "bias_init_with_prob"]
     helpers: dict[str, Init] = {name: getattr(mm_model, name) for name in names}
     helpers["trunc_normal_"] = trunc_normal_
@@ -248,12 +245,43 @@ def test_bias_init_with_prob_known_value() -> None:
     assert F.bias_init_with_prob(0.01) == -4.59511985013459
 
 
-def test_bias_init_with_prob_matches_mmengine(mm: dict[str, Init]) -> None:
-    """math.log gives the same bits as mmengine's numpy.log over many probabilities."""
+def _probabilities() -> list[float]:
     rng = random.Random(0)
-    probs = [i / 1000 for i in range(1, 1000)] + [rng.random() for _ in range(5000)] + [1e-12, 1 - 1e-12]
-    mismatches = [p for p in probs if F.bias_init_with_prob(p) != mm["bias_init_with_prob"](p)]
+    return [i / 1000 for i in range(1, 1000)] + [rng.random() for _ in range(5000)] + [1e-12, 1 - 1e-12]
+
+
+def test_bias_init_with_prob_matches_mmengine(mm: dict[str, Init]) -> None:
+    """The bias is mmengine's float64 to the bit: both take numpy's log (whose SIMD loops vary by CPU)."""
+    mismatches = [p for p in _probabilities() if F.bias_init_with_prob(p) != mm["bias_init_with_prob"](p)]
     assert mismatches == []
+
+
+def test_bias_without_numpy_equals_numpy_once_rounded_to_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numpy, math.log is used; it may differ in float64's last bit, never in the float32 tensor."""
+    pytest.importorskip("numpy")
+    from initspec.configs import _root
+
+    with_numpy = [F.bias_init_with_prob(p) for p in _probabilities()]
+    monkeypatch.setattr(_root, "_log", lambda: math.log)
+    without = [F.bias_init_with_prob(p) for p in _probabilities()]
+    assert torch.equal(
+        torch.tensor(with_numpy, dtype=torch.float32), torch.tensor(without, dtype=torch.float32)
+    )
+    assert max(abs(a - b) for a, b in zip(with_numpy, without, strict=True)) <= 1e-14 * 30
+
+
+def test_bias_log_falls_back_to_math_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When numpy cannot be imported, the bias comes from math.log."""
+    import sys
+
+    from initspec.configs import _root
+
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    _root._log.cache_clear()
+    try:
+        assert _root._log() is math.log
+    finally:
+        _root._log.cache_clear()
 
 
 @pytest.mark.parametrize("prob", [0, 1, 0.0, 1.0, -0.1, 1.5, math.nan])
@@ -290,6 +318,39 @@ def test_bad_distribution_raises(call: Callable[[], object]) -> None:
     """An unknown distribution raises ValueError, even for a module with no weight (as mmengine's assert)."""
     with pytest.raises(ValueError, match="distribution must be one of 'normal', 'uniform'"):
         call()
+
+
+BAD_ARGUMENT_CALLS: dict[str, Callable[[], object]] = {
+    "xavier_init distribution": lambda: F.xavier_init(nn.Linear(3, 4), distribution=UNKNOWN_DISTRIBUTION),
+    "kaiming_init distribution": lambda: F.kaiming_init(nn.Linear(3, 4), distribution=UNKNOWN_DISTRIBUTION),
+    "kaiming_init mode": lambda: F.kaiming_init(nn.Linear(3, 4), mode=UNKNOWN_DISTRIBUTION),
+    "kaiming_init nonlinearity": lambda: F.kaiming_init(nn.Linear(3, 4), nonlinearity=UNKNOWN_DISTRIBUTION),
+    "xavier_ 1-D": lambda: F.xavier_(torch.empty(5)),
+    "kaiming_init 1-D": lambda: F.kaiming_init(nn.LayerNorm(5)),
+    "caffe2_xavier_init 1-D": lambda: F.caffe2_xavier_init(nn.LayerNorm(5)),
+    "bias_init_with_prob": lambda: F.bias_init_with_prob(1.5),
+    "fan_in_and_fan_out": lambda: F.fan_in_and_fan_out((3,)),
+}
+
+
+@pytest.mark.parametrize("call", BAD_ARGUMENT_CALLS.values(), ids=BAD_ARGUMENT_CALLS)
+@pytest.mark.parametrize("caught", [AssertionError, ValueError, InitArgumentError, InitSpecError])
+def test_bad_arguments_are_caught_as_mmengine_or_python_expects(
+    call: Callable[[], object], caught: type[Exception]
+) -> None:
+    """A bad argument raises InitArgumentError: `except AssertionError` (mmengine's) and `except ValueError` both catch it."""
+    with pytest.raises(caught):
+        call()
+
+
+def test_bad_arguments_give_the_same_exception_kinds_as_mmengine(mm: dict[str, Init]) -> None:
+    """Every bad call that mmengine rejects with AssertionError or ValueError, initspec rejects with a match."""
+    for name in ("xavier_init", "kaiming_init"):
+        for module in (nn.Linear(3, 4), nn.ReLU()):
+            with pytest.raises(AssertionError):
+                mm[name](module, distribution=UNKNOWN_DISTRIBUTION)
+            with pytest.raises(AssertionError):
+                getattr(F, name)(module, distribution=UNKNOWN_DISTRIBUTION)
 
 
 def test_bad_mode_raises_and_mode_is_case_insensitive_like_torch() -> None:

@@ -30,7 +30,7 @@ from initspec import (
     InitWarning,
     initialize,
 )
-from initspec import checkpoint as checkpoint_module
+from initspec import _sources as sources_module
 
 State = dict[str, torch.Tensor]
 
@@ -261,9 +261,9 @@ def test_torchvision_name_resolves_through_its_table(
     model = _Net()
     state = _values(model)
     _save(server.root / "tv.pth", state)
-    shipped = checkpoint_module._shipped_table
+    shipped = sources_module._shipped_table
     tables = {"torchvision": {"tiny": server.url("tv.pth")}}
-    monkeypatch.setattr(checkpoint_module, "_shipped_table", lambda t: tables.get(t) or shipped(t))
+    monkeypatch.setattr(sources_module, "_shipped_table", lambda t: tables.get(t) or shipped(t))
     initialize(model, dict(type="Pretrained", checkpoint="torchvision://tiny"))
     _assert_state(model, state)
 
@@ -501,8 +501,8 @@ def _truncated_file(tmp_path: Path) -> tuple[dict[str, Any], type[Exception], st
 
 def _corrupt_file(tmp_path: Path) -> tuple[dict[str, Any], type[Exception], str]:
     path = tmp_path / "junk.pth"
-    path.write_bytes(b"this is not a checkpoint\n" * 10)
-    return {"checkpoint": str(path)}, CheckpointError, r"junk\.pth could not be read"
+    path.write_bytes(b"\x00\xffnot a checkpoint\n" * 10)
+    return {"checkpoint": str(path)}, CheckpointError, r"junk\.pth is in no checkpoint format initspec knows"
 
 
 def _non_dict(tmp_path: Path) -> tuple[dict[str, Any], type[Exception], str]:

@@ -206,3 +206,41 @@ def test_model_code_failing_part_way_leaves_the_model_as_it_was() -> None:
         model.init_weights()
     _assert_unchanged(model, before)
     assert not model.is_init
+
+
+@pytest.mark.parametrize(
+    ("stored", "match"),
+    [
+        (torch.ones(2, 2, dtype=torch.complex64), r"complex"),
+        (torch.eye(2).to_sparse(), r"sparse|strided"),
+    ],
+    ids=["complex-into-float", "sparse"],
+)
+def test_checkpoint_tensors_that_cannot_load_are_refused_before_any_write(
+    stored: torch.Tensor, match: str, tmp_path: Any
+) -> None:
+    """A checkpoint tensor of the right shape that cannot be copied without loss stops the plan, strict or not."""
+    path = tmp_path / "ck.pth"
+    torch.save({"1.weight": stored, "1.bias": torch.zeros(2)}, path)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    before = _snapshot(model)
+    with pytest.raises(InitPlanError, match=rf"cannot load.*{match}"):
+        initialize(
+            model,
+            [dict(type="Constant", val=3, layer="Linear"), dict(type="Pretrained", checkpoint=str(path))],
+        )
+    _assert_unchanged(model, before)
+
+
+def test_float_checkpoint_into_bool_buffer_is_refused(tmp_path: Any) -> None:
+    """A float checkpoint tensor loaded into a bool buffer is refused instead of being truncated."""
+
+    class Masked(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("mask", torch.zeros(3, dtype=torch.bool))
+
+    path = tmp_path / "mask.pth"
+    torch.save({"mask": torch.tensor([0.2, 0.0, 1.5])}, path)
+    with pytest.raises(InitPlanError, match=r"mask"):
+        initialize(Masked(), dict(type="Pretrained", checkpoint=str(path)))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from initspec._errors import (
     CheckpointError,
+    InitArgumentError,
     InitConfigError,
     InitPlanError,
     InitSpecError,
@@ -82,6 +83,7 @@ __all__ = [
     "ConstantInit",
     "DiracInit",
     "EyeInit",
+    "InitArgumentError",
     "InitConfig",
     "InitConfigError",
     "InitPlan",

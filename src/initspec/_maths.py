@@ -13,6 +13,8 @@ from typing import Final, Literal
 
 import torch
 
+from initspec._errors import InitArgumentError
+
 __all__ = [
     "TRUNCATED_NORMAL_STD",
     "draw",
@@ -34,7 +36,8 @@ def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
     """Compute ``(fan_in, fan_out)`` from a weight shape, the way ``torch.nn.init`` does.
 
     Raises:
-        ValueError: If the shape has fewer than 2 dimensions (a bias or a norm weight).
+        InitArgumentError: If the shape has fewer than 2 dimensions (a bias or a norm weight); it is a
+            ``ValueError`` and an ``AssertionError``.
     """
     if len(shape) < 2:
         msg = (
@@ -42,7 +45,7 @@ def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
             f"(got shape {tuple(shape)}); Xavier and Kaiming need a weight of at least 2 dimensions, "
             "use a constant or normal initializer for 1-D parameters"
         )
-        raise ValueError(msg)
+        raise InitArgumentError(msg)
     receptive_field = math.prod(shape[2:])
     return shape[1] * receptive_field, shape[0] * receptive_field
 

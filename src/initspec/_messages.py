@@ -8,13 +8,45 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from initspec._errors import Problem, did_you_mean
+from initspec._errors import VALUE_LIMIT, Problem, did_you_mean, short_repr
 from initspec.configs._base import INITIALIZERS
 
-__all__ = ["problems_from_errors"]
+__all__ = ["problems_from_errors", "with_str_types"]
 
 _FIELD_EXPECTATIONS = {"layer": "a str or a list of str", "override": "a dict or a list of dicts"}
 _CONTAINER_ERRORS = {"tuple_type", "list_type", "model_attributes_type", "dict_type", "model_type"}
+
+
+_NOT_A_STR = "<not a str>"
+
+
+def with_str_types(item: object) -> object:
+    """``item``, with each ``type`` that is not a str (its own and its overrides') swapped for a placeholder.
+
+    pydantic-core turns a discriminator into text for its error, and an int past 4,300 digits cannot be,
+    which it reports as an "unraisable" exception on stderr. The placeholder keeps that from happening; the
+    problem itself is then worded from the raw value. Items whose types are all strings are returned as is.
+    """
+    if not isinstance(item, Mapping) or not _has_odd_type(item):
+        return item
+    out = {**item}
+    if not isinstance(item.get("type", ""), str):
+        out["type"] = _NOT_A_STR
+    overrides = item.get("override")
+    if isinstance(overrides, Mapping):
+        out["override"] = with_str_types(overrides)
+    elif isinstance(overrides, list | tuple):
+        out["override"] = [with_str_types(o) for o in overrides]
+    return out
+
+
+def _has_odd_type(item: Mapping[Any, Any]) -> bool:
+    overrides = item.get("override")
+    nested = [overrides] if isinstance(overrides, Mapping) else overrides
+    return not isinstance(item.get("type", ""), str) or (
+        isinstance(nested, list | tuple)
+        and any(isinstance(o, Mapping) and not isinstance(o.get("type", ""), str) for o in nested)
+    )
 
 
 def problems_from_errors(errors: Sequence[ErrorDetails], raw: object) -> tuple[Problem, ...]:
@@ -26,7 +58,12 @@ def _problem(err: ErrorDetails, raw: object) -> Problem:
     loc, parents, node = _real_loc(err["loc"], raw)
     kind = err["type"]
     if kind == "union_tag_invalid":
-        return Problem((*loc, "type"), _unknown_type(str(err.get("ctx", {}).get("tag"))))
+        raw_type = node.get("type") if isinstance(node, Mapping) else err.get("ctx", {}).get("tag")
+        if not isinstance(raw_type, str):
+            return Problem(
+                (*loc, "type"), f"expected the name of an initializer (a str), got {_describe(raw_type)}"
+            )
+        return Problem((*loc, "type"), _unknown_type(raw_type))
     if kind == "union_tag_not_found":
         return Problem(loc, f"missing 'type'; expected one of: {', '.join(sorted(INITIALIZERS.names))}")
     if kind == "extra_forbidden":  # the key is in the document: its container is the last parent
@@ -59,19 +96,24 @@ def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int,
 
 def _type_of(node: object) -> str | None:
     if isinstance(node, Mapping) and isinstance(node.get("type"), str):
-        return str(node["type"])
+        return _clip(str(node["type"]))
     return None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "..."
 
 
 def _unknown_type(tag: str) -> str:
     names = INITIALIZERS.names
     hint = did_you_mean(tag.removesuffix("Init"), names) or "."
-    return f"unknown initializer type '{tag}'{hint} Allowed types: {', '.join(sorted(names))}"
+    return f"unknown initializer type '{_clip(tag)}'{hint} Allowed types: {', '.join(sorted(names))}"
 
 
 def _unknown_key(key: str, parent: object, loc: tuple[str | int, ...]) -> str:
     owner = _type_of(parent)
     cls = INITIALIZERS.get(owner) if owner else None
+    key = _clip(key)
     if cls is None:
         return f"unknown key '{key}'"
     fields = set(cls.model_fields) - {"type"}
@@ -88,6 +130,10 @@ def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
     if kind in _CONTAINER_ERRORS:
         expected = _FIELD_EXPECTATIONS.get(str(field), "a dict") if loc else "a dict or a list of dicts"
         return f"expected {expected}, got {_describe(value)}"
+    if kind == "float_type" and type(value) is int:
+        return f"expected a number that fits a float (at most about 1.8e308 in size), got {_describe(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {_describe(value)}; nan and infinities are not allowed"
     text = re.sub(r"^(Input should be |Value error, )", "", err["msg"])
     if kind == "string_too_short":
         return f"expected a non-empty string, got {_describe(value)}"
@@ -101,7 +147,4 @@ def _mismatch(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
+    return f"{type(value).__name__} {short_repr(value)}"

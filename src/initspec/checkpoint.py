@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import torch
 import torch.hub
 
+from initspec._checkpoint_io import check_map_location, read_file
 from initspec._errors import CheckpointError, did_you_mean
+from initspec._sources import resolve
 
-__all__ = ["StateDictMatch", "copy_into", "extract_state_dict", "load_checkpoint", "match_state_dict"]
+__all__ = [
+    "StateDictMatch",
+    "check_loadable",
+    "copy_into",
+    "extract_state_dict",
+    "load_checkpoint",
+    "match_state_dict",
+]
 
-_HUB_SCHEMES: Final[dict[str, str]] = {
-    "torchvision://": "torchvision",
-    "open-mmlab://": "open_mmlab",
-    "openmmlab://": "open_mmlab",
-}
-_HASH_REGEX: Final[re.Pattern[str]] = getattr(torch.hub, "HASH_REGEX", re.compile(r"-([a-f0-9]*)\."))
 _MODULE_PREFIX: Final = re.compile(r"^module\.")
 _LISTED_KEYS: Final = 20
 
@@ -37,31 +33,37 @@ def load_checkpoint(
     *,
     map_location: str | torch.device | None = "cpu",
     allow_unsafe_pickle: bool = False,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Load a checkpoint file, fetching it first when the source is a URL or a model-zoo name.
 
     Args:
         source: a local path (``~`` is expanded), a ``file://`` or ``http(s)://`` URL, or a model-zoo name
             such as ``torchvision://resnet50`` or ``open-mmlab://resnet50_v1c``. Downloads are cached in
-            ``$INITSPEC_HOME/checkpoints`` (default: ``torch.hub.get_dir()/checkpoints``) and checked against
-            the sha256 prefix in their file name when it has one (``resnet50-0676ba61.pth``).
+            ``$INITSPEC_HOME/checkpoints`` (default: ``torch.hub.get_dir()/checkpoints``), and enter the cache
+            only once verified: complete, in a checkpoint format, and matching the sha256 prefix in their
+            file name when it has one (``resnet50-0676ba61.pth``), which is checked again on each use.
         map_location: where tensors are placed, as for ``torch.load``.
         allow_unsafe_pickle: unpickle arbitrary objects. Only pass it for files you trust: unpickling can run
             any code. Config files can never set it.
+        timeout: seconds a download may wait to connect, or go without receiving data; default
+            ``$INITSPEC_DOWNLOAD_TIMEOUT``, else 30.
 
     Returns:
         The raw checkpoint mapping, which may hold ``state_dict``, ``meta`` and other entries.
 
     Raises:
-        CheckpointError: the source cannot be found, downloaded, read or trusted, or holds no mapping.
+        CheckpointError: the source cannot be found, downloaded, read or trusted, holds no mapping, or
+            ``map_location`` is not a device here.
 
     Example:
         >>> ckpt = load_checkpoint("torchvision://resnet18")  # doctest: +SKIP
         >>> extract_state_dict(ckpt)["fc.weight"].shape  # doctest: +SKIP
         torch.Size([1000, 512])
     """
-    path = _resolve(os.fspath(source))
-    loaded = _read(path, map_location, allow_unsafe_pickle)
+    check_map_location(map_location)
+    path = resolve(os.fspath(source), timeout)
+    loaded = read_file(path, map_location, allow_unsafe_pickle)
     if not isinstance(loaded, Mapping):
         msg = (
             f"no state dict found in checkpoint file {path}: it holds a {type(loaded).__name__}, "
@@ -69,152 +71,6 @@ def load_checkpoint(
         )
         raise CheckpointError(msg)
     return dict(loaded)
-
-
-def _resolve(source: str) -> Path:
-    """Turn a source into a local file path, downloading it when needed."""
-    for scheme, table in _HUB_SCHEMES.items():
-        if source.startswith(scheme):
-            return _resolve_location(_hub_url(table, scheme, source[len(scheme) :]))
-    return _resolve_location(source)
-
-
-def _resolve_location(location: str) -> Path:
-    if location.startswith(("http://", "https://")):
-        return _download(location)
-    if location.startswith("file://"):
-        return Path(url2pathname(urlparse(location).path))
-    return Path(location).expanduser()
-
-
-def _home() -> Path:
-    root = os.environ.get("INITSPEC_HOME")
-    return Path(root).expanduser() if root else Path(torch.hub.get_dir())
-
-
-def _shipped_table(table: str) -> dict[str, str]:
-    """The name -> URL table shipped in ``initspec/hub/<table>.json``."""
-    text = resources.files("initspec").joinpath("hub", f"{table}.json").read_text(encoding="utf-8")
-    loaded: dict[str, str] = json.loads(text)
-    return loaded
-
-
-def _user_table(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        msg = f"user model-zoo table {path} could not be read: {err}; fix or remove the file"
-        raise CheckpointError(msg) from err
-    if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
-        msg = f'user model-zoo table {path} must be a JSON object of names to URLs, like {{"name": "https://..."}}'
-        raise CheckpointError(msg)
-    table: dict[str, str] = loaded
-    return table
-
-
-def _hub_table(table: str) -> tuple[dict[str, str], str]:
-    """The merged name -> URL table, and a phrase saying where it came from."""
-    names = _shipped_table(table)
-    where = f"initspec/hub/{table}.json"
-    if table == "open_mmlab":
-        user_path = _home() / "open_mmlab.json"
-        names = {**names, **_user_table(user_path)}
-        where += f" and {user_path}"
-    return names, where
-
-
-def _hub_url(table: str, scheme: str, name: str) -> str:
-    names, where = _hub_table(table)
-    if name in names:
-        return names[name]
-    hint = did_you_mean(name, names, n=5, render=f"'{scheme}{{}}'") or "; no similar name is known"
-    msg = f"unknown checkpoint name '{scheme}{name}'{hint} (names come from {where})"
-    raise CheckpointError(msg)
-
-
-def _hash_prefix(filename: str) -> str | None:
-    found = _HASH_REGEX.search(filename)
-    return (found.group(1) or None) if found else None
-
-
-def _download(url: str) -> Path:
-    """Download ``url`` into the cache once; later calls reuse the cached file."""
-    filename = Path(urlparse(url).path).name
-    if not filename:
-        msg = f"cannot download checkpoint {url}: the URL does not end in a file name"
-        raise CheckpointError(msg)
-    target = _home() / "checkpoints" / filename
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = _hash_prefix(filename)
-    try:
-        torch.hub.download_url_to_file(url, str(target), hash_prefix=prefix, progress=sys.stderr.isatty())
-    except (OSError, RuntimeError) as err:
-        target.unlink(missing_ok=True)
-        raise _download_error(url, prefix, err) from err
-    return target
-
-
-def _download_error(url: str, prefix: str | None, err: Exception) -> CheckpointError:
-    if prefix is not None and isinstance(err, RuntimeError):
-        msg = (
-            f"checkpoint {url} failed its integrity check: its sha256 does not start with {prefix!r} as its "
-            f"file name promises ({err}); nothing was cached, so retry, or check that the URL is right"
-        )
-    else:
-        msg = f"could not download checkpoint {url}: {err}"
-    return CheckpointError(msg)
-
-
-def _read(path: Path, map_location: str | torch.device | None, allow_unsafe_pickle: bool) -> object:
-    if not path.exists():
-        msg = (
-            f"checkpoint file {path} can not be found; check the path (relative paths start at {Path.cwd()})"
-        )
-        raise CheckpointError(msg)
-    if path.suffix == ".safetensors":
-        return _read_safetensors(path, map_location)
-    try:
-        return torch.load(path, map_location=map_location, weights_only=not allow_unsafe_pickle)
-    except pickle.UnpicklingError as err:
-        if not allow_unsafe_pickle and "weights only" in str(err).lower():
-            raise _unsafe_pickle_error(path) from err
-        raise _unreadable(path, err) from err
-    except Exception as err:
-        raise _unreadable(path, err) from err
-
-
-def _read_safetensors(path: Path, map_location: str | torch.device | None) -> object:
-    try:
-        from safetensors.torch import load_file
-    except ImportError as err:
-        msg = f"reading {path} needs the safetensors package: pip install initspec[safetensors]"
-        raise CheckpointError(msg) from err
-    try:
-        return load_file(path, device=str(map_location or "cpu"))
-    except Exception as err:
-        raise _unreadable(path, err) from err
-
-
-def _unsafe_pickle_error(path: Path) -> CheckpointError:
-    msg = (
-        f"checkpoint file {path} holds objects other than tensors and plain containers, and unpickling "
-        "them could run arbitrary code; if you trust the file, call load_checkpoint(..., "
-        "allow_unsafe_pickle=True) from Python (a config file can never enable this), or re-save the file "
-        "with only its state_dict"
-    )
-    return CheckpointError(msg)
-
-
-def _unreadable(path: Path, err: Exception) -> CheckpointError:
-    msg = (
-        f"checkpoint file {path} could not be read ({type(err).__name__}: {err}); it may be truncated or "
-        "corrupt: download or save it again"
-    )
-    return CheckpointError(msg)
 
 
 def extract_state_dict(
@@ -263,24 +119,28 @@ def _under_prefix(tensors: dict[str, torch.Tensor], prefix: str, source: str) ->
 
 @dataclass(frozen=True)
 class StateDictMatch:
-    """How a checkpoint's keys line up with a module's state dict; computed from shapes alone.
+    """How a checkpoint's keys line up with a module's state dict; computed from metadata alone.
 
     Attributes:
-        loadable: checkpoint tensors whose key is in the module with the same shape.
+        loadable: checkpoint tensors whose key is in the module with the same shape and a dtype and layout
+            that can be copied into it.
         missing: module keys the checkpoint lacks (``num_batches_tracked`` is never reported).
         unexpected: checkpoint keys the module does not have.
         mismatched: ``(key, checkpoint shape, module shape)`` for keys present in both with other shapes.
+        incompatible: ``(key, problem)`` for keys of the right shape whose tensor cannot be copied (see
+            :func:`check_loadable`); they are never loaded.
     """
 
     loadable: dict[str, torch.Tensor]
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
     mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+    incompatible: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
-        """Whether every key matched: nothing missing, unexpected or of another shape."""
-        return not (self.missing or self.unexpected or self.mismatched)
+        """Whether every key matched: nothing missing, unexpected, of another shape or incompatible."""
+        return not (self.missing or self.unexpected or self.mismatched or self.incompatible)
 
     def describe(self, source: str) -> str:
         """A readable, multi-line account of the match, naming the checkpoint ``source``."""
@@ -295,6 +155,9 @@ class StateDictMatch:
             lines.append(f"  size mismatch for {key}: the checkpoint has shape {got}, the model {want}")
         if len(self.mismatched) > _LISTED_KEYS:
             lines.append(f"  ... and {len(self.mismatched) - _LISTED_KEYS} more size mismatches")
+        lines += [f"  cannot load {problem}" for _, problem in self.incompatible[:_LISTED_KEYS]]
+        if len(self.incompatible) > _LISTED_KEYS:
+            lines.append(f"  ... and {len(self.incompatible) - _LISTED_KEYS} more tensors that cannot load")
         if not self.loadable and self.unexpected:
             lines.append("  no key matched: if the checkpoint holds a larger model, set prefix to its part")
         return "\n".join(lines)
@@ -307,7 +170,7 @@ def _listing(keys: tuple[str, ...]) -> str:
 
 
 def match_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor]) -> StateDictMatch:
-    """Sort a state dict's keys against a module by name and shape, without reading or writing any value.
+    """Sort a state dict's keys against a module by name, shape, dtype and layout, reading no value.
 
     Works on modules whose tensors live on the meta device.
 
@@ -316,25 +179,78 @@ def match_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Ten
         state_dict: key -> tensor, e.g. from :func:`extract_state_dict`.
 
     Returns:
-        The loadable tensors and the missing, unexpected and size-mismatched keys.
+        The loadable tensors and the missing, unexpected, size-mismatched and incompatible keys.
     """
     loadable: dict[str, torch.Tensor] = {}
     missing: list[str] = []
     mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
+    incompatible: list[tuple[str, str]] = []
     expected = module.state_dict(keep_vars=True)
     for key, target in expected.items():
         if key not in state_dict:
             missing.append(key)
-        elif state_dict[key].shape == target.shape:
-            loadable[key] = state_dict[key]
-        else:
+        elif state_dict[key].shape != target.shape:
             mismatched.append((key, tuple(state_dict[key].shape), tuple(target.shape)))
+        elif (problem := check_loadable(key, target, state_dict[key])) is not None:
+            incompatible.append((key, problem))
+        else:
+            loadable[key] = state_dict[key]
     return StateDictMatch(
         loadable=loadable,
         missing=tuple(key for key in missing if not key.endswith("num_batches_tracked")),
         unexpected=tuple(key for key in state_dict if key not in expected),
         mismatched=tuple(mismatched),
+        incompatible=tuple(incompatible),
     )
+
+
+def check_loadable(name: str, target: torch.Tensor, loaded: torch.Tensor) -> str | None:
+    """Why checkpoint tensor ``loaded`` cannot be copied into ``target``, or ``None`` when it can.
+
+    Refused: a layout other than dense (sparse, mkldnn, ...) on either side, quantized or data-less (meta)
+    checkpoint tensors, complex into real (it would drop the imaginary part), and floating or complex into
+    bool or integer (it would truncate). Widening and narrowing between floating dtypes, and integers or
+    bools into floats, are allowed, as ``load_state_dict`` allows them. Shapes are not compared here.
+
+    Args:
+        name: the key, used in the text.
+        target: the module's parameter or buffer (it may be on the meta device).
+        loaded: the checkpoint's tensor.
+
+    Returns:
+        ``"<name>: <problem>; <fix>"``, or ``None``.
+    """
+    if loaded.layout != torch.strided or target.layout != torch.strided:
+        which, layout = (
+            ("checkpoint", loaded.layout) if loaded.layout != torch.strided else ("model", target.layout)
+        )
+        return (
+            f"{name}: the {which} tensor has layout {layout}, and only dense (strided) tensors load; "
+            "convert it with .to_dense() and save again"
+        )
+    if loaded.is_quantized:
+        return f"{name}: the checkpoint tensor is quantized ({loaded.dtype}); dequantize it and save again"
+    if loaded.is_meta and not target.is_meta:
+        return f"{name}: the checkpoint tensor holds no data (it is on the meta device); load it to 'cpu'"
+    return _dtype_problem(name, target.dtype, loaded.dtype)
+
+
+def _dtype_problem(name: str, target: torch.dtype, loaded: torch.dtype) -> str | None:
+    if loaded.is_complex and not target.is_complex:
+        return (
+            f"{name}: a complex ({loaded}) tensor cannot load into a real ({target}) one without dropping "
+            "its imaginary part; save its .real (or .abs()) if that is what you mean"
+        )
+    if target == torch.bool and loaded != torch.bool:
+        return f"{name}: a {loaded} tensor cannot load into a bool one; save it as bool (tensor != 0)"
+    if not (target.is_floating_point or target.is_complex) and (
+        loaded.is_floating_point or loaded.is_complex
+    ):
+        return (
+            f"{name}: a {loaded} tensor cannot load into an integer ({target}) one without truncating; "
+            "round it and save it as an integer tensor"
+        )
+    return None
 
 
 def copy_into(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:

@@ -8,6 +8,10 @@ draw without touching the global RNG. Tensors on the ``meta`` device are left un
 The module-level helpers (``constant_init``, ``xavier_init``, ...) keep mmengine's names, argument order and
 defaults: they fill ``module.weight`` first and then set ``module.bias`` to a constant, skipping either when
 it is missing or ``None``.
+
+A bad argument (an unknown ``distribution`` or ``mode``, a weight with fewer than 2 dimensions, a
+``prior_prob`` outside (0, 1)) raises ``InitArgumentError``, which is a ``ValueError``, as torch raises, and an
+``AssertionError``, as mmengine's helpers raise, so ``except`` clauses written for either keep working.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import torch
 from torch import nn
 
 from initspec import _maths as M
-from initspec._errors import InitWarning
+from initspec._errors import InitArgumentError, InitWarning, short_repr
 from initspec._maths import ScalingDistribution, ScalingMode, fan_in_and_fan_out
 from initspec.configs import bias_from_prob
 
@@ -71,13 +75,14 @@ Nonlinearity = Literal[
 
 _MODES: Final[tuple[str, ...]] = get_args(Mode)
 _DISTRIBUTIONS: Final[tuple[str, ...]] = get_args(Distribution)
+_NONLINEARITIES: Final[tuple[str, ...]] = get_args(Nonlinearity)
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         choices = ", ".join(repr(choice) for choice in allowed)
-        msg = f"{name} must be one of {choices} (got {value!r}); pass one of those strings"
-        raise ValueError(msg)
+        msg = f"{name} must be one of {choices} (got {short_repr(value)}); pass one of those strings"
+        raise InitArgumentError(msg)
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
@@ -180,12 +185,14 @@ def xavier_(
         ``tensor``, filled.
 
     Raises:
-        ValueError: If ``distribution`` is unknown, or the tensor has fewer than 2 dimensions and no ``fan``.
+        InitArgumentError: If ``distribution`` is unknown, or the tensor has fewer than 2 dimensions and no
+            ``fan``.
     """
     _check_choice("distribution", distribution, _DISTRIBUTIONS)
     if tensor.is_meta:
         return tensor
     if fan is None:
+        fan_in_and_fan_out(tensor.shape)  # torch's own check raises a plain ValueError
         init = nn.init.xavier_uniform_ if distribution == "uniform" else nn.init.xavier_normal_
         return init(tensor, gain=gain, generator=generator)
     with torch.no_grad():
@@ -219,15 +226,16 @@ def kaiming_(
         ``tensor``, filled.
 
     Raises:
-        ValueError: If ``distribution``, ``mode`` or ``nonlinearity`` is unknown, or the tensor has fewer
+        InitArgumentError: If ``distribution``, ``mode`` or ``nonlinearity`` is unknown, or the tensor has fewer
             than 2 dimensions and no ``fan``.
     """
     _check_choice("distribution", distribution, _DISTRIBUTIONS)
     _check_choice("mode", mode.lower(), _MODES)
-    nn.init.calculate_gain(nonlinearity, a)  # rejects an unknown nonlinearity before the tensor is looked at
+    _check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
     if tensor.is_meta:
         return tensor
     if fan is None:
+        fan_in_and_fan_out(tensor.shape)
         init = nn.init.kaiming_uniform_ if distribution == "uniform" else nn.init.kaiming_normal_
         return init(tensor, a=a, mode=mode, nonlinearity=nonlinearity, generator=generator)
     with torch.no_grad():
@@ -320,7 +328,7 @@ def _param(module: nn.Module, name: str) -> torch.Tensor | None:
     if value is None or isinstance(value, torch.Tensor):
         return value
     msg = f"{type(module).__name__}.{name} must be a tensor or None (got {type(value).__name__})"
-    raise TypeError(msg)
+    raise InitArgumentError(msg)
 
 
 def _init_module(module: nn.Module, init_weight: Callable[[torch.Tensor], object], bias: float) -> None:
@@ -434,10 +442,11 @@ def caffe2_xavier_init(
 def bias_init_with_prob(prior_prob: float) -> float:
     """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, mmengine's helper.
 
-    ``math.log`` gives the same bits as mmengine's ``numpy.log`` here, so numpy is not needed. It is the
-    same function that turns a config's ``bias_prob`` into its bias.
+    It takes the log as mmengine does, with ``numpy.log`` (``math.log`` when numpy is absent, equal after
+    rounding to float32), and is the same function that turns a config's ``bias_prob`` into its bias.
 
     Raises:
-        ValueError: If ``prior_prob`` is not strictly between 0 and 1.
+        InitArgumentError: If ``prior_prob`` is not strictly between 0 and 1 (a ``ValueError`` and an
+            ``AssertionError``).
     """
     return bias_from_prob(prior_prob)

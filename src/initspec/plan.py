@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from initspec._errors import InitPlanError
+from initspec._options import check_seed
 from initspec._walker import protocol, transaction
 from initspec._walker.context import ACTIVE, Options
 from initspec._walker.order import plan_module
@@ -62,6 +63,7 @@ class InitPlan:
             skip_overwritten: Skip writes that a later step overwrites, so each tensor is drawn once.
                 ``False`` runs every step and reproduces mmengine's random stream bit for bit.
         """
+        seed = check_seed(seed)
         builder = self._builder
         steps = self.effective_steps(skip_overwritten)
         if seed is None:

@@ -8,8 +8,8 @@ from typing import Literal, TypeVar, overload
 
 from pydantic import ValidationError
 
-from initspec._errors import InitConfigError, Problem
-from initspec._messages import problems_from_errors
+from initspec._errors import InitConfigError, Problem, short_repr
+from initspec._messages import problems_from_errors, with_str_types
 from initspec.configs import (
     INITIALIZERS,
     BaseInit,
@@ -134,11 +134,11 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
         return ()
     single = type(obj) is dict or isinstance(obj, Mapping | InitializerConfig)
     if not single and type(obj) is not list and not isinstance(obj, list | tuple):
-        got = f"{type(obj).__name__} {obj!r}"[:80]
+        got = f"{type(obj).__name__} {short_repr(obj)}"
         raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
     items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
-        return INITIALIZERS.validate_many(items)
+        return INITIALIZERS.validate_many([with_str_types(item) for item in items])
     except ValidationError as err:
         problems = problems_from_errors(err.errors(), items)
         if single:

@@ -174,6 +174,11 @@ class PlanBuilder:
         checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
         state = extract_state_dict(checkpoint, prefix=cfg.prefix, source=cfg.checkpoint)
         match = match_state_dict(module, state)
+        if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
+            listed = "; ".join(problem for _, problem in match.incompatible[:5])
+            raise InitPlanError(
+                f"{source.label}: checkpoint {cfg.checkpoint} holds tensors that cannot load: {listed}"
+            )
         if not match.ok and cfg.strict:
             raise InitPlanError(f"{source.label} (strict=True): {match.describe(cfg.checkpoint)}")
         self.checkpoints.append(

@@ -2,28 +2,57 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Final, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Strict
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Strict
+
+from initspec._errors import InitArgumentError
 
 __all__ = ["MODEL_CONFIG", "InitializerConfig", "Number", "bias_from_prob"]
 
-Number: TypeAlias = Annotated[float, Strict()]
-"""A JSON number; strings such as ``"0"`` and booleans are rejected, as mmengine rejects ``bias='1'``."""
+Number: TypeAlias = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite JSON number that fits a float.
 
-MODEL_CONFIG: Final = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+Strings such as ``"0"`` and booleans are rejected, as mmengine rejects ``bias='1'``; so are nan, the
+infinities and integers too large for a float (``10**400``), which no tensor can hold.
+"""
+
+MODEL_CONFIG: Final = ConfigDict(frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False)
+"""Shared by every config class, user ones too: plain ``float`` fields refuse nan and infinities as well."""
 
 
 def bias_from_prob(prior_prob: float) -> float:
-    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, as mmengine computes it."""
+    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, as mmengine computes it.
+
+    mmengine takes the log with ``numpy.log``, whose SIMD loops (AVX-512, for one) can differ from
+    ``math.log`` in the last bit of a float64. So numpy's log is used whenever numpy is importable, which it
+    always is beside mmengine, and the bias equals mmengine's in every dtype; without numpy, ``math.log``
+    is used, which agrees with it once rounded to float32 (the dtype the bias almost always has).
+
+    Raises:
+        InitArgumentError: ``prior_prob`` is not strictly between 0 and 1 (it is a ``ValueError``).
+    """
     if not 0.0 < prior_prob < 1.0:
         msg = (
             f"prior_prob must be strictly between 0 and 1 (got {prior_prob!r}); "
             "it is the probability the sigmoid output starts at, for example 0.01"
         )
-        raise ValueError(msg)
-    return -math.log((1 - prior_prob) / prior_prob)
+        raise InitArgumentError(msg)
+    return -_log()((1 - prior_prob) / prior_prob)
+
+
+@functools.cache
+def _log() -> Callable[[float], float]:
+    """numpy's ``log`` as a float function when numpy is installed (imported on first use), else ``math.log``."""
+    try:
+        import numpy
+    except ImportError:
+        return math.log
+    log = numpy.log
+    return lambda x: float(log(x))
 
 
 class InitializerConfig(BaseModel):

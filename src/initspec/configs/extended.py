@@ -51,7 +51,7 @@ class DiracInit(BaseInit):
 
     type: Literal["Dirac"] = Field("Dirac", description=_TYPE)
     groups: Annotated[int, Strict()] = Field(
-        default=1, ge=1, description="Number of groups; the output channels must divide by it."
+        default=1, ge=1, le=2**31 - 1, description="Number of groups; the output channels must divide by it."
     )
 
     if TYPE_CHECKING:

@@ -185,12 +185,12 @@ def _import_side(side: str) -> None:
     import _shims
 
     _shims.install()
-    import mmengine.model  # noqa: F401
-
     if side == "initspec":
         import initspec.mmengine
 
         initspec.mmengine.install(skip_overwritten=False)
+    import mmengine.model  # noqa: F401
+
     _quiet()
 
 
@@ -202,23 +202,34 @@ def build(case: Case, model_cfg: Any) -> Any:
     return registry.MODELS.build(model_cfg)
 
 
-def run_side(case: Case, side: str, ckdir: Path, out: Path) -> dict[str, Any]:
-    """Build, seed, ``init_weights`` (timed), save the state_dict; the result is printed as JSON."""
+def run_side(case: Case, side: str, ckdir: Path, out: Path, repeat: int = 1) -> dict[str, Any]:
+    """Seed, build, ``init_weights`` (timed), save the state_dict; the result is printed as JSON.
+
+    With ``repeat > 1`` the model is built and initialized again, the fastest time is kept, and every repeat
+    must give the first one's tensors.
+    """
     _import_side(side)
     import torch
 
     manifest = json.loads((ckdir / f"{case.name}.json").read_text())
-    model_cfg, _ = load_model_cfg(case, ckdir, manifest["dropped"])
-    torch.manual_seed(BUILD_SEED)
-    model = build(case, model_cfg)
-    start = time.perf_counter()
-    model.init_weights()
-    init_s = time.perf_counter() - start
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    times, state, params = [], {}, 0
+    for attempt in range(repeat):
+        model_cfg, _ = load_model_cfg(case, ckdir, manifest["dropped"])
+        torch.manual_seed(BUILD_SEED)
+        model = build(case, model_cfg)
+        start = time.perf_counter()
+        model.init_weights()
+        times.append(time.perf_counter() - start)
+        now = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if attempt == 0:
+            state, params = now, sum(p.numel() for p in model.parameters())
+        elif now.keys() != state.keys() or not all(torch.equal(_bits(now[k]), _bits(state[k])) for k in now):
+            msg = f"repeat {attempt} of {case.name} gave other tensors than the first run in the same process"
+            raise RuntimeError(msg)
+        del model
     torch.save(state, out)
     loaded = [_loaded_from(state, ck) for ck in manifest["checkpoints"]]
-    params = sum(p.numel() for p in model.parameters())
-    return {"init_ms": init_s * 1e3, "tensors": len(state), "params": params, "loaded": loaded}
+    return {"init_ms": min(times) * 1e3, "tensors": len(state), "params": params, "loaded": loaded}
 
 
 def _loaded_from(state: dict[str, Any], checkpoint: dict[str, str]) -> list[int]:
@@ -250,15 +261,14 @@ def _owner_of(model: Any, path: str, default_prefix: str = "") -> tuple[str, Any
     return None
 
 
-def run_prepare(case: Case, ckdir: Path) -> dict[str, Any]:
+def prepare_case(case: Case, ckdir: Path) -> dict[str, Any]:
     """Build once under another seed and write each checkpoint file from the module that will load it."""
-    _import_side("stock")
     import torch
 
     model_cfg, paths = load_model_cfg(case, ckdir)
     torch.manual_seed(PREPARE_SEED)
     model = build(case, model_cfg) if paths else None
-    manifest: dict[str, Any] = {"checkpoints": [], "dropped": []}
+    manifest: dict[str, Any] = {"case": case.name, "checkpoints": [], "dropped": []}
     for index, path in enumerate(paths):
         owner = _owner_of(model, path, case.ckpt_prefix)
         if owner is None:
@@ -270,6 +280,55 @@ def run_prepare(case: Case, ckdir: Path) -> dict[str, Any]:
         manifest["checkpoints"].append({"path": path, "module": name or "<root>", "prefix": prefix})
     (ckdir / f"{case.name}.json").write_text(json.dumps(manifest))
     return manifest
+
+
+def run_prepare(cases: Sequence[Case], ckdir: Path) -> Iterator[dict[str, Any]]:
+    """Prepare several models in one process (it only makes files): one JSON-able manifest or error each."""
+    _import_side("stock")
+    for case in cases:
+        try:
+            yield prepare_case(case, ckdir)
+        except Exception as err:
+            traceback.print_exc()
+            yield {"case": case.name, "error": f"{type(err).__name__}: {err}"}
+
+
+# Before a report run every tensor is set to this, so any write changes it, even one of the value it had.
+SENTINEL_FLOAT = 0.123456789
+SENTINEL_INT = 7
+
+
+def run_report(case: Case, ckdir: Path) -> dict[str, Any]:
+    """Under initspec: which tensors ``init_weights`` changed, and what its report says about each."""
+    _import_side("initspec")
+    import torch
+
+    import initspec
+
+    manifest = json.loads((ckdir / f"{case.name}.json").read_text())
+    model_cfg, _ = load_model_cfg(case, ckdir, manifest["dropped"])
+    torch.manual_seed(BUILD_SEED)
+    model = build(case, model_cfg)
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            if tensor.dtype != torch.bool:
+                tensor.fill_(SENTINEL_FLOAT if tensor.is_floating_point() else SENTINEL_INT)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with initspec.init_options() as options:
+        returned = model.init_weights()
+    report = options.report
+    after = model.state_dict()
+    changed = sorted(k for k in before if not torch.equal(_bits(before[k]), _bits(after[k])))
+    return {
+        "tensors": sorted(before),
+        "changed": changed,
+        "reported": sorted(report),
+        "untouched": sorted(report.untouched()),
+        "returned_is_report": returned is report,
+        "sources": {name: str(report[name].source) for name in report},
+        "records": {name: repr(report[name]) for name in report},
+        "checkpoints": manifest["checkpoints"],
+    }
 
 
 # -- the parent: processes, comparison, table -----------------------------------------------------------------
@@ -299,6 +358,12 @@ class Result:
 
 
 def _worker(args: list[str], timeout: float) -> dict[str, Any]:
+    """Run a worker; its last JSON line, or ``{"error": ...}``."""
+    return _worker_lines(args, timeout).get("", {"error": "no output"})
+
+
+def _worker_lines(args: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+    """Run a worker; its JSON lines by their ``case`` key, the last one also under ``""``."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), *args],
@@ -308,14 +373,14 @@ def _worker(args: list[str], timeout: float) -> dict[str, Any]:
         env=env,
         check=False,
     )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if lines and "error" in (last := json.loads(lines[-1])):
-        return {"error": last["error"]}
-    if proc.returncode or not lines:
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    by_case = {r.get("case", ""): r for r in results}
+    if proc.returncode and not (results and "error" in results[-1]):
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail}"}
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+        by_case[""] = {"error": f"exit {proc.returncode}: {tail}"}
+    else:
+        by_case[""] = results[-1] if results else {"error": "no output"}
+    return by_case
 
 
 def _bits(tensor: Any) -> Any:
@@ -343,18 +408,41 @@ def compare_states(path_a: Path, path_b: Path) -> tuple[int, int, list[str]]:
     return identical, len(a.keys() | b.keys()), sorted(differing)
 
 
-def run_case(case: Case, sides: tuple[str, str], workdir: Path, timeout: float = 600) -> Result:
-    """Prepare, run both sides in fresh processes, compare, and clean up the state files."""
+def prepare_all(cases: Sequence[Case], workdir: Path, pool: ThreadPoolExecutor) -> dict[str, dict[str, Any]]:
+    """One prepare process per package (packages never share a process), run on the pool."""
+    groups: dict[str, list[str]] = {}
+    for case in cases:
+        groups.setdefault(case.package, []).append(case.name)
+    argvs = [["prepare", *names, "--ckdir", str(workdir)] for names in groups.values()]
+    manifests: dict[str, dict[str, Any]] = {}
+    for names, lines in zip(
+        groups.values(), pool.map(lambda argv: _worker_lines(argv, 1800), argvs), strict=True
+    ):
+        for name in names:
+            manifests[name] = lines.get(name) or {"error": lines.get("", {}).get("error", "no manifest")}
+    return manifests
+
+
+def run_case(
+    case: Case,
+    sides: tuple[str, str],
+    workdir: Path,
+    prep: dict[str, Any],
+    repeat: int = 1,
+    timeout: float = 600,
+) -> Result:
+    """Run both sides in fresh processes, compare, and clean up the state and checkpoint files."""
     start = time.perf_counter()
     result = Result(case.name)
-    prep = _worker(["prepare", case.name, "--ckdir", str(workdir)], timeout)
     if "error" in prep:
         result.status, result.error = "error", f"prepare: {prep['error']}"
         return result
     result.checkpoints, result.dropped = prep["checkpoints"], len(prep["dropped"])
     outs = [workdir / f"{case.name}.{tag}.pt" for tag in ("a", "b")]
-    for tag, side, out in zip(("a", "b"), sides, outs, strict=True):
-        got = _worker(["side", case.name, side, "--ckdir", str(workdir), "--out", str(out)], timeout)
+    # Side b first: when initspec.mmengine cannot be imported it fails in a second, and side a is not run.
+    for tag, side, out in reversed(list(zip(("a", "b"), sides, outs, strict=True))):
+        argv = ["side", case.name, side, "--ckdir", str(workdir), "--out", str(out), "--repeat", str(repeat)]
+        got = _worker(argv, timeout)
         if "error" in got:
             result.status, result.error = "error", f"{side}: {got['error']}"
             break
@@ -369,10 +457,29 @@ def run_case(case: Case, sides: tuple[str, str], workdir: Path, timeout: float =
     return result
 
 
-def run_cases(cases: Sequence[Case], *, self_check: bool = False, jobs: int = 1) -> list[Result]:
+def run_cases(
+    cases: Sequence[Case], *, self_check: bool = False, jobs: int = 1, repeat: int = 1
+) -> list[Result]:
+    """Prepare every model's checkpoints, then run and compare the models, ``jobs`` at a time."""
     sides = ("stock", "stock") if self_check else SIDES
     with tempfile.TemporaryDirectory(prefix="initspec-real-") as tmp, ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(lambda case: run_case(case, sides, Path(tmp)), cases))
+        workdir = Path(tmp)
+        preps = prepare_all(cases, workdir, pool)
+        return list(pool.map(lambda case: run_case(case, sides, workdir, preps[case.name], repeat), cases))
+
+
+def report_runs(cases: Sequence[Case], jobs: int = 1) -> dict[str, dict[str, Any]]:
+    """Prepare, then one report run per model under initspec (see :func:`run_report`)."""
+    with tempfile.TemporaryDirectory(prefix="initspec-real-") as tmp, ThreadPoolExecutor(jobs) as pool:
+        workdir = Path(tmp)
+        preps = prepare_all(cases, workdir, pool)
+
+        def one(case: Case) -> dict[str, Any]:
+            if "error" in preps[case.name]:
+                return {"error": f"prepare: {preps[case.name]['error']}"}
+            return _worker(["report", case.name, "--ckdir", str(workdir)], 600)
+
+        return dict(zip((c.name for c in cases), pool.map(one, cases), strict=True))
 
 
 def missing_packages() -> list[str]:
@@ -413,12 +520,20 @@ def table(results: Sequence[Result], b_label: str) -> str:
 
 def _worker_main(args: argparse.Namespace) -> int:
     """Run one worker and print its result, or its error, as one JSON line (the traceback goes to stderr)."""
-    case = BY_NAME[args.case]
+    if args.command == "report":
+        try:
+            out = run_report(BY_NAME[args.case], args.ckdir)
+        except Exception as err:
+            traceback.print_exc()
+            out = {"error": f"{type(err).__name__}: {err}"}
+        print(json.dumps(out))
+        return 0
+    if args.command == "prepare":
+        for manifest in run_prepare([BY_NAME[name] for name in args.cases], args.ckdir):
+            print(json.dumps(manifest), flush=True)
+        return 0
     try:
-        if args.command == "side":
-            out = run_side(case, args.side, args.ckdir, args.out)
-        else:
-            out = run_prepare(case, args.ckdir)
+        out = run_side(BY_NAME[args.case], args.side, args.ckdir, args.out, args.repeat)
     except Exception as err:
         traceback.print_exc()
         print(json.dumps({"error": f"{type(err).__name__}: {err}"}))
@@ -435,15 +550,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     side.add_argument("side", choices=SIDES)
     side.add_argument("--ckdir", type=Path, required=True)
     side.add_argument("--out", type=Path, required=True)
-    prep = sub.add_parser("prepare", help="(internal) write one model's checkpoint files")
-    prep.add_argument("case")
+    side.add_argument("--repeat", type=int, default=1)
+    rep = sub.add_parser("report", help="(internal) a report run of one model under initspec")
+    rep.add_argument("case")
+    rep.add_argument("--ckdir", type=Path, required=True)
+    prep = sub.add_parser("prepare", help="(internal) write models' checkpoint files")
+    prep.add_argument("cases", nargs="+")
     prep.add_argument("--ckdir", type=Path, required=True)
     parser.add_argument("--self-check", action="store_true", help="stock mmengine on both sides")
     parser.add_argument("--only", help="comma-separated model names")
     parser.add_argument("--jobs", type=int, default=1, help="models run at once")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time init_weights N times per side, keep the best"
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
-    if args.command in ("side", "prepare"):
+    if args.command in ("side", "prepare", "report"):
         return _worker_main(args)
     if missing := missing_packages():
         print(f"missing packages: {', '.join(missing)}; run scripts/real/install.sh", file=sys.stderr)
@@ -453,7 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(BY_NAME)}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    results = run_cases([BY_NAME[n] for n in names], self_check=args.self_check, jobs=args.jobs)
+    cases = [BY_NAME[n] for n in names]
+    results = run_cases(cases, self_check=args.self_check, jobs=args.jobs, repeat=args.repeat)
     print(table(results, "stock-2" if args.self_check else "initspec"))
     print(f"total {time.perf_counter() - start:.1f} s")
     if args.json:

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_REAL = os.environ.get("INITSPEC_REQUIRE_REAL") == "1"
 JOBS = int(os.environ.get("INITSPEC_REAL_JOBS", "1"))
 REPORT_MODELS = ("retinanet-r50", "vit-b16", "swin-t")
+# Stock against stock, in two processes: the harness itself is deterministic (the CLI's --self-check runs all).
+SELF_CHECK_MODELS = ("retinanet-r50", "upernet-swin-t", "deit-t")
 # Tensors whose report source must name the rule's owner: a config of that module, or its own init_weights.
 CREDITS: dict[str, dict[str, str]] = {
     "retinanet-r50": {"bbox_head.retina_cls.bias": "bbox_head", "neck.fpn_convs.0.conv.weight": "neck"},
@@ -64,6 +66,16 @@ def reports() -> dict[str, dict[str, Any]]:
     """A report run under initspec of each model in REPORT_MODELS."""
     _require_real_packages()
     return harness.report_runs([harness.BY_NAME[name] for name in REPORT_MODELS], jobs=JOBS)
+
+
+def test_harness_is_deterministic() -> None:
+    """Stock mmengine twice, each in a fresh process: every tensor is bit-identical, checkpoints fully load."""
+    _require_real_packages()
+    cases = [harness.BY_NAME[name] for name in SELF_CHECK_MODELS]
+    for result in harness.run_cases(cases, self_check=True, jobs=JOBS):
+        assert not result.error, f"{result.name}: {result.error}"
+        assert result.identical == result.total > 0, f"{result.name}: differ: {result.differing[:20]}"
+        assert all(n == m for n, m in result.loaded), f"{result.name}: {result.loaded}"
 
 
 @pytest.mark.parametrize("name", [case.name for case in harness.CASES])

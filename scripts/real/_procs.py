@@ -81,7 +81,7 @@ def _fork(work: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_all(fd: int, timeout: float) -> str | None:
-    chunks = []
+    chunks: list[bytes] = []
     with os.fdopen(fd, "rb") as pipe:
         while True:
             ready, _, _ = select.select([pipe], [], [], timeout)

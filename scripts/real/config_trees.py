@@ -242,7 +242,12 @@ def find_sites(tree: Path) -> list[Site]:
                 if const.end_lineno is None or const.end_col_offset is None:
                     continue
                 site = Site(
-                    rel, const.lineno, const.col_offset, const.end_col_offset, const.end_lineno, const.value
+                    rel,
+                    const.lineno,
+                    const.col_offset,
+                    const.end_col_offset,
+                    const.end_lineno,
+                    str(const.value),
                 )
                 sites[(rel, site.line, site.col)] = site
     return list(sites.values())

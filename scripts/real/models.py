@@ -3,14 +3,17 @@
 Each model is built from a config shipped in its package's wheel (``<pkg>/.mim/configs``). There is no
 internet, so every ``Pretrained`` checkpoint in the config (``init_cfg=dict(type='Pretrained', ...)``,
 ``pretrained='...'``, PVT's free-form ``init_cfg=dict(checkpoint=...)``) is pointed at a file this script
-makes: one *prepare* process builds each model once under another seed and saves, for every module that holds
-such a checkpoint, that module's own state_dict (with the config's ``prefix`` put back on the keys). Where the
+makes: a *prepare* worker (a stock process of its own) builds the model once under another seed and saves, for
+every module that holds such a checkpoint, that module's own state_dict (with the config's ``prefix`` put back
+on the keys, or the case's ``ckpt_prefix`` where the model's own loading code expects one). Where the
 config asks a backbone to convert an upstream checkpoint's key names (``convert_weights=True``), that is turned
 off, because the file is already in the model's own key format. A checkpoint that no module ends up holding
-is set to ``None`` and listed in the prepare manifest.
+is set to ``None`` and counted in ``Result.dropped`` (none is, today). Every side checks afterwards that each
+checkpoint tensor really reached the model (the "checkpoint loaded" column).
 
-Then each side runs in its own fresh process (see ``_procs.py``): ``torch.manual_seed(0)``, build the model,
-time ``model.init_weights()``, save the state_dict. Side ``stock`` is plain mmengine; side ``initspec`` calls
+Then each side runs in its own fresh process (see ``_procs.py``): ``torch.manual_seed(0)`` (and Python's and
+NumPy's seeds), build the model, time ``model.init_weights()`` (that call only), save the state_dict. The
+parent compares the two files: the same keys, and per tensor the same dtype, shape and bytes. Side ``stock`` is plain mmengine; side ``initspec`` calls
 ``initspec.mmengine.install(skip_overwritten=False)`` before any model module is built. ``--self-check`` runs
 ``stock`` on both sides, which proves that a model's initialization is deterministic in this harness.
 
@@ -21,6 +24,8 @@ Usage::
 
     python scripts/real/models.py [--self-check] [--only NAME[,NAME...]] [--jobs N] [--repeat N] [--spawn]
                                   [--json out.json]
+
+Exit code: 0 when every model is bit-identical, 1 otherwise, 2 when the packages are missing.
 """
 
 from __future__ import annotations

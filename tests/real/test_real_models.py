@@ -26,7 +26,7 @@ SELF_CHECK_MODELS = ("retinanet-r50", "upernet-swin-t", "deit-t")
 # Tensors whose report source must name the rule's owner: a config of that module, or its own init_weights.
 CREDITS: dict[str, dict[str, str]] = {
     "retinanet-r50": {"bbox_head.retina_cls.bias": "bbox_head", "neck.fpn_convs.0.conv.weight": "neck"},
-    "vit-b16": {"backbone.cls_token": "backbone", "backbone.layers.0.ffn.layers.0.0.weight": "backbone"},
+    "vit-b16": {"backbone.pos_embed": "backbone", "backbone.layers.0.ffn.layers.0.0.weight": "backbone"},
     "swin-t": {
         "backbone.stages.0.blocks.0.attn.w_msa.relative_position_bias_table": "w_msa",
         "head.fc.weight": "head",

@@ -46,13 +46,14 @@ if TYPE_CHECKING:
     from initspec._walker.steps import CallStep, Source, Step
     from initspec.checkpoint import load_checkpoint
     from initspec.modules import BaseModule, ModuleDict, ModuleList, Sequential
-    from initspec.plan import InitPlan, InitReport, initialize, plan_init
+    from initspec.plan import InitOptions, InitPlan, InitReport, init_options, initialize, plan_init
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "BaseModule": "initspec.modules",
     "CallStep": "initspec._walker.steps",
+    "InitOptions": "initspec.plan",
     "InitPlan": "initspec.plan",
     "InitReport": "initspec.plan",
     "ModuleDict": "initspec.modules",
@@ -60,6 +61,7 @@ _LAZY = {
     "Sequential": "initspec.modules",
     "Source": "initspec._walker.steps",
     "Step": "initspec._walker.steps",
+    "init_options": "initspec.plan",
     "initialize": "initspec.plan",
     "load_checkpoint": "initspec.checkpoint",
     "plan_init": "initspec.plan",
@@ -86,6 +88,7 @@ __all__ = [
     "InitArgumentError",
     "InitConfig",
     "InitConfigError",
+    "InitOptions",
     "InitPlan",
     "InitPlanError",
     "InitReport",
@@ -112,6 +115,7 @@ __all__ = [
     "XavierInit",
     "__version__",
     "init_cfg_json_schema",
+    "init_options",
     "initialize",
     "lint_init_cfg",
     "load_checkpoint",

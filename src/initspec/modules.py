@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import copy
 import logging
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from torch import nn
 
-from initspec._errors import InitWarning
 from initspec._walker import protocol
-from initspec._walker.context import ACTIVE
-from initspec.plan import InitPlan, plan_init_weights
+from initspec._walker.context import UNSET
+from initspec.plan import InitPlan, plan_init_weights, run_init_weights
 from initspec.report import InitReport
 
 __all__ = ["BaseModule", "ModuleDict", "ModuleList", "Sequential"]
@@ -69,7 +67,11 @@ class BaseModule(nn.Module):
 
     @protocol.generic
     def init_weights(
-        self, *, seed: int | None = None, skip_overwritten: bool = True, strict: bool = False
+        self,
+        *,
+        seed: int | None = UNSET,  # type: ignore[assignment]
+        skip_overwritten: bool = UNSET,  # type: ignore[assignment]
+        strict: bool = UNSET,  # type: ignore[assignment]
     ) -> InitReport:
         """Initialize this module and its children in mmengine's order, and report what wrote each parameter.
 
@@ -81,35 +83,11 @@ class BaseModule(nn.Module):
             seed: Draw each tensor from a generator seeded from ``(seed, qualified name)``.
             skip_overwritten: Write each tensor once; ``False`` reproduces mmengine's random stream.
             strict: Turn lints (configs that write nothing, unmatched ``layer`` names) into errors.
+
+        An option not passed comes from an enclosing ``initspec.init_options`` block, else from
+        ``initspec.mmengine.install()``, else the defaults ``None``, ``True`` and ``False``.
         """
-        active = ACTIVE.get()
-        prefix = ""
-        if active is not None:
-            seed, skip_overwritten, strict, prefix = (
-                active.seed,
-                active.skip_overwritten,
-                active.strict,
-                active.prefix,
-            )
-            active.ran.add(id(self))
-        if self._is_init:
-            warnings.warn(
-                f"init_weights of {type(self).__name__} has been called more than once; "
-                "nothing was done (set is_init = False to run it again)",
-                InitWarning,
-                stacklevel=2,
-            )
-            return InitReport({}, module=type(self).__name__)
-        report = plan_init_weights(self, strict=strict, prefix=prefix).apply(
-            seed=seed, skip_overwritten=skip_overwritten
-        )
-        if active is not None:
-            return report  # a nested call from a parent's init_weights: the parent logs the summary
-        if logger.isEnabledFor(logging.INFO):
-            logger.info("%s", report.summary())
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("\n%s", report)
-        return report
+        return run_init_weights(self, seed=seed, skip_overwritten=skip_overwritten, strict=strict)
 
     def __repr__(self) -> str:
         text = super().__repr__()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError
+from initspec._errors import InitPlanError, InitWarning
 from initspec._options import check_seed
 from initspec._walker import protocol, transaction
-from initspec._walker.context import ACTIVE, Options
+from initspec._walker.context import ACTIVE, SCOPE, UNSET, Options, Scope, resolve
 from initspec._walker.order import plan_module
 from initspec._walker.overwrites import all_writes, last_writes
 from initspec._walker.rules import PlanBuilder
@@ -19,7 +23,19 @@ from initspec._walker.steps import CallStep, Step
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args
 
-__all__ = ["InitPlan", "InitReport", "initialize", "plan_init", "plan_init_weights"]
+__all__ = [
+    "InitOptions",
+    "InitPlan",
+    "InitReport",
+    "init_options",
+    "initialize",
+    "plan_init",
+    "plan_init_weights",
+    "run_init_weights",
+]
+
+logger = logging.getLogger("initspec")
+InitOptions = Scope
 
 
 class InitPlan:
@@ -200,3 +216,77 @@ def plan_init_weights(module: nn.Module, *, strict: bool = False, prefix: str = 
     plan_module(builder, builder.tree.root_index)
     builder.check_layers()
     return InitPlan(builder)
+
+
+def run_init_weights(
+    module: nn.Module, *, seed: object = UNSET, skip_overwritten: object = UNSET, strict: object = UNSET
+) -> InitReport:
+    """The generic ``init_weights``: initspec's ``BaseModule``'s, and mmengine's once installed.
+
+    Options come from the caller, else the enclosing ``init_weights`` run (a nested call), else an
+    ``init_options`` block, else ``initspec.mmengine.install()``'s defaults, else the built-in defaults.
+    """
+    active = ACTIVE.get()
+    prefix = ""
+    if active is not None:  # a nested call from a parent's init_weights: its options win
+        seed, skip, strict_ = active.seed, active.skip_overwritten, active.strict
+        prefix = active.prefix
+        active.ran.add(id(module))
+    else:
+        seed, skip, strict_ = resolve(seed, skip_overwritten, strict)
+    if protocol.is_init(module):
+        warnings.warn(
+            f"init_weights of {type(module).__name__} has been called more than once; "
+            "nothing was done (set is_init = False to run it again)",
+            InitWarning,
+            stacklevel=3,
+        )
+        return InitReport({}, module=type(module).__name__)
+    plan = plan_init_weights(module, strict=strict_, prefix=prefix)
+    report = plan.apply(seed=check_seed(seed), skip_overwritten=skip)
+    if active is not None:
+        return report  # the outermost run logs the summary
+    scope = SCOPE.get()
+    if scope is not None and scope.report is None:
+        scope.report = report
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("%s", report.summary())
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("\n%s", report)
+    return report
+
+
+@contextmanager
+def init_options(
+    *,
+    seed: int | None = UNSET,  # type: ignore[assignment]
+    skip_overwritten: bool = UNSET,  # type: ignore[assignment]
+    strict: bool = UNSET,  # type: ignore[assignment]
+) -> Iterator[InitOptions]:
+    """Set the options of every ``init_weights`` run inside the block, including model-code roots.
+
+    An option not given keeps its value from ``initspec.mmengine.install()``, or the built-in default
+    (``seed=None``, ``skip_overwritten=True``, ``strict=False``). The value's ``.report`` is the
+    ``InitReport`` of the outermost ``init_weights`` run inside the block (``None`` until one has run).
+
+    Example:
+        >>> from torch import nn
+        >>> from initspec import BaseModule, init_options
+        >>> class Net(BaseModule):
+        ...     def __init__(self):
+        ...         super().__init__(init_cfg=dict(type="Constant", val=1, layer="Linear"))
+        ...         self.fc = nn.Linear(2, 2)
+        ...     def init_weights(self):  # model code without keywords
+        ...         super().init_weights()
+        >>> with init_options(seed=0) as options:
+        ...     Net().init_weights()
+        >>> options.report["fc.weight"].initializer
+        'Constant'
+    """
+    given: object = seed
+    scope = Scope(UNSET if given is UNSET else check_seed(given), skip_overwritten, strict)
+    token = SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        SCOPE.reset(token)

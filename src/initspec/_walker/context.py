@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, Final
 
-__all__ = ["ACTIVE", "Options"]
+__all__ = ["ACTIVE", "INSTALLED", "SCOPE", "UNSET", "Options", "Scope", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,45 @@ class Options:
 
 
 ACTIVE: ContextVar[Options | None] = ContextVar("initspec_active", default=None)
+
+
+class _Unset:
+    """The default of an option the caller did not pass (so installed defaults and scopes apply)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass
+class Scope:
+    """The options of an ``init_options`` block, and the report of its outermost ``init_weights`` run."""
+
+    seed: int | _Unset | None = UNSET
+    skip_overwritten: bool | _Unset = UNSET
+    strict: bool | _Unset = UNSET
+    report: Any = None
+
+
+SCOPE: ContextVar[Scope | None] = ContextVar("initspec_scope", default=None)
+INSTALLED: list[Scope] = [Scope()]  # defaults of initspec.mmengine.install(), replaced on each install
+
+
+def resolve(seed: object, skip_overwritten: object, strict: object) -> tuple[Any, bool, bool]:
+    """Each option from the first that sets it: the caller, an ``init_options`` block, ``install()``."""
+    layers = [s for s in (SCOPE.get(), INSTALLED[0]) if s is not None]
+    out: list[Any] = []
+    for name, given, default in (
+        ("seed", seed, None),
+        ("skip_overwritten", skip_overwritten, True),
+        ("strict", strict, False),
+    ):
+        value = given
+        for layer in layers:
+            if value is not UNSET:
+                break
+            value = getattr(layer, name)
+        out.append(default if value is UNSET else value)
+    return out[0], bool(out[1]), bool(out[2])

@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 from torch import nn
 
 from initspec._errors import InitConfigError, InitWarning, Problem
-from initspec.configs import InitializerConfig
+from initspec.configs import INITIALIZERS, InitializerConfig
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "is_managed",
     "lints_of",
     "managed_types",
+    "named_types",
     "register_managed",
     "runs_generic",
     "set_init",
@@ -153,6 +154,32 @@ def _current(module: nn.Module) -> _State:
     return state
 
 
+def named_types(raw: object) -> object:
+    """``raw`` with each class given as ``type`` replaced by its registered name, as mmengine's registry does.
+
+    Pure-Python configs write ``type=PretrainedInit`` (mmengine's class) or ``type=KaimingInit`` (initspec's):
+    a class whose name is a registered type plus ``Init`` stands for that type.
+    """
+    if isinstance(raw, dict) and isinstance(raw.get("type"), type):
+        out = {**raw, "type": _type_name(raw["type"])}
+        if "override" in out:
+            out["override"] = named_types(out["override"])
+        return out
+    if isinstance(raw, dict) and isinstance(raw.get("override"), list | dict):
+        return {**raw, "override": named_types(raw["override"])}
+    if isinstance(raw, list | tuple):
+        return [named_types(item) for item in raw]
+    return raw
+
+
+def _type_name(cls: type) -> object:
+    literal = getattr(cls, "model_fields", {}).get("type")
+    if literal is not None and isinstance(literal.default, str):
+        return literal.default
+    name = cls.__name__.removesuffix("Init")
+    return name if name in INITIALIZERS.names else cls
+
+
 def _same(snapshot: object, raw: object) -> bool:
     try:
         return bool(snapshot == raw)
@@ -161,7 +188,7 @@ def _same(snapshot: object, raw: object) -> bool:
 
 
 def _store(module: nn.Module, raw: object) -> _State:
-    cfgs = parse_init_cfg(raw or None)  # {} and [] configure nothing, as in mmengine
+    cfgs = parse_init_cfg(named_types(raw) or None)  # {} and [] configure nothing, as in mmengine
     state = _State(copy.deepcopy(raw), cfgs, lint_init_cfg(cfgs))
     module.__dict__[_STATE] = state
     return state

@@ -550,7 +550,7 @@ def test_explain_json_is_the_report_dict_plus_untouched(tmp_path: Path) -> None:
     result = run_cli("explain", cfg, "--model", "toy_models:build", "--format", "json", pythonpath=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"parameters", "unmatched_layers", "checkpoints", "untouched"}
+    assert set(report) == {"parameters", "buffers", "unmatched_layers", "checkpoints", "untouched"}
     assert report["parameters"]["0.weight"] == {
         "shape": [4, 3, 3, 3],
         "initializer": "Constant",

@@ -477,7 +477,7 @@ def test_init_weights_logs_one_info_summary_and_the_table_at_debug(caplog: pytes
     debugs = [r for r in records if r.levelno == logging.DEBUG]
     assert len(infos) == 1
     assert "\n" not in infos[0].getMessage()
-    assert infos[0].getMessage().startswith("initialized FooModel: 8 parameters")
+    assert infos[0].getMessage().startswith("initialized FooModel: 8 tensors")
     assert len(debugs) == 1
     assert str(report) in debugs[0].getMessage()
 

@@ -370,9 +370,9 @@ def _relabel(cfg: dict[str, Any], counter: list[int], label: str) -> dict[float,
 def brute_force_writers(
     model: nn.Module, before: dict[str, torch.Tensor], labels: dict[float, str]
 ) -> dict[str, str]:
-    """Each parameter's last writer, read from its values: a rule's constant, user code, or nothing."""
+    """Each parameter's and buffer's last writer, read from its values: a rule's constant, user code, or nothing."""
     out = {}
-    for name, param in model.named_parameters():
+    for name, param in [*model.named_parameters(), *model.named_buffers()]:
         value = float(param.detach().flatten()[0])
         if value in labels:
             out[name] = labels[value]

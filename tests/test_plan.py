@@ -694,21 +694,26 @@ def test_report_records_initializer_arguments_and_source() -> None:
 
 
 def test_report_lists_untouched_parameters() -> None:
-    """untouched() names the parameters no rule wrote, in parameter order."""
+    """untouched() names the parameters, then the buffers, that nothing wrote, in order."""
     report = initialize(Detector(), {"type": "Normal", "layer": "Linear"})
     untouched = report.untouched()
     assert "head.weight" not in untouched
-    assert untouched == [n for n, _ in Detector().named_parameters() if not n.startswith("head.")]
+    model = Detector()
+    tensors = [*model.named_parameters(), *model.named_buffers()]
+    assert untouched == [n for n, _ in tensors if not n.startswith("head.")]
+    assert report.untouched(buffers=False) == [
+        n for n, _ in model.named_parameters() if not n.startswith("head.")
+    ]
     assert report["cls_token"].source == "untouched"
     assert report["cls_token"].initializer == ""
 
 
 def test_report_covers_every_parameter_in_order() -> None:
-    """The report is a mapping over every parameter's qualified name, in named_parameters order."""
+    """The report maps every parameter's, then every buffer's, qualified name, in the model's order."""
     model = Detector()
     report = initialize(model, {"type": "Constant", "val": 1, "layer": "Linear"})
-    assert list(report) == [n for n, _ in model.named_parameters()]
-    assert len(report) == len(list(model.parameters()))
+    assert list(report) == [n for n, _ in (*model.named_parameters(), *model.named_buffers())]
+    assert [n for n, r in report.items() if r.buffer] == [n for n, _ in model.named_buffers()]
 
 
 def test_report_to_dict_is_plain_json() -> None:
@@ -722,6 +727,7 @@ def test_report_to_dict_is_plain_json() -> None:
         "source": "init_cfg[0]",
     }
     assert data["parameters"]["cls_token"]["source"] == "untouched"
+    assert data["buffers"]["backbone.1.running_mean"]["source"] == "untouched"
     assert data["unmatched_layers"] == [{"config": "init_cfg[0]", "layer": "Conv3d"}]
     assert data["checkpoints"] == []
 
@@ -731,11 +737,11 @@ def test_report_str_is_a_table_with_a_row_per_parameter() -> None:
     model = Detector()
     report = initialize(model, {"type": "Normal", "std": 0.02, "layer": ["Linear", "Conv3d"]})
     lines = str(report).splitlines()
-    assert lines[0].split() == ["parameter", "shape", "initializer", "source"]
+    assert lines[0].split() == ["tensor", "shape", "initializer", "source"]
     assert set(lines[1]) <= {"-", " "}
     rows = {line.split()[0]: line for line in lines[2:]}
     assert set(n for n, _ in model.named_parameters()) <= set(rows)
-    assert "Normal(mean=0, std=0.02)" in rows["head.weight"]
+    assert "Normal(std=0.02)" in rows["head.weight"]  # arguments at their defaults are left out
     assert rows["head.weight"].rstrip().endswith("init_cfg[0]")
     assert rows["cls_token"].rstrip().endswith("untouched")
     assert lines[-1] == "unmatched layer 'Conv3d' in init_cfg[0]"
@@ -780,8 +786,8 @@ def test_report_on_a_meta_model_is_complete() -> None:
     ]
     for skip in (True, False):
         report = initialize(model, cfg, seed=0, skip_overwritten=skip)
-        assert list(report) == [n for n, _ in model.named_parameters()]
-        assert report.untouched() == ["backbone.1.weight", "backbone.1.bias"]
+        assert list(report)[: len(list(model.parameters()))] == [n for n, _ in model.named_parameters()]
+        assert report.untouched(buffers=False) == ["backbone.1.weight", "backbone.1.bias"]
         assert report["neck.lateral_convs.2.weight"].initializer == "Normal"
         assert report["cls_token"].initializer == "TruncNormal"
     assert all(p.is_meta for p in model.parameters())
@@ -844,8 +850,8 @@ def test_report_agrees_with_the_values_each_rule_wrote(skip: bool) -> None:
     expected = {
         name: labels.get(float(p.detach().flatten()[0]), "untouched") for name, p in model.named_parameters()
     }
-    assert {name: rec.source for name, rec in report.items()} == expected
-    assert report.untouched() == []
+    assert {name: rec.source for name, rec in report.items() if not rec.buffer} == expected
+    assert report.untouched() == [n for n, _ in model.named_buffers()]  # BatchNorm's running statistics
 
 
 def test_report_of_init_weights_names_each_modules_own_rules() -> None:

@@ -6,7 +6,6 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import torch
 from torch import nn
@@ -20,6 +19,7 @@ from initspec._walker.overwrites import all_writes, last_writes
 from initspec._walker.rules import PlanBuilder
 from initspec._walker.shards import holds_no_data
 from initspec._walker.steps import CallStep, Step
+from initspec._walker.tracking import Credit, WriteLog
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord, init_args
 
@@ -53,6 +53,7 @@ class InitPlan:
     def __init__(self, builder: PlanBuilder) -> None:
         self._builder = builder
         self._last: list[Step | CallStep] | None = None
+        self._calls: dict[int, list[tuple[str, Credit]]] = {}  # what each CallStep wrote, once it has run
 
     @property
     def steps(self) -> list[Step | CallStep]:
@@ -87,14 +88,14 @@ class InitPlan:
         outer = ACTIVE.get()
         ran = outer.ran if outer is not None else set()
         saved = transaction.save(steps) if outer is None else None
-        token = ACTIVE.set(Options(seed, skip_overwritten, builder.strict, builder.prefix, ran))
+        log = outer.log if outer is not None else self._new_log(steps)
+        token = ACTIVE.set(Options(seed, skip_overwritten, builder.strict, builder.prefix, ran, log))
         try:
             with torch.no_grad():
-                for step in steps:
-                    if isinstance(step, CallStep):
-                        step.call()
-                    else:
-                        step.run(seed)
+                if outer is None:
+                    self._run_outermost(steps, seed, log)
+                else:
+                    _run_nested(steps, seed, log)
                 self._check_model_code(ran)
         except BaseException:
             if saved is not None:
@@ -106,6 +107,26 @@ class InitPlan:
             for module in builder.marks:
                 protocol.set_init(module)
         return self.report()
+
+    def _new_log(self, steps: list[Step | CallStep]) -> WriteLog | None:
+        """A write log for the model code in ``steps``, or ``None`` when there is none."""
+        if not any(isinstance(step, CallStep) for step in steps):
+            return None
+        prefix, tree = self._builder.prefix, self._builder.tree
+        return WriteLog([(prefix + name, t) for name, t in (*tree.params, *tree.buffers)])
+
+    def _run_outermost(self, steps: list[Step | CallStep], seed: int | None, log: WriteLog | None) -> None:
+        self._calls = {}
+        for step in steps:
+            if isinstance(step, CallStep) and log is not None:
+                start = len(log.events)
+                with log:
+                    step.call()
+                self._calls[id(step)] = log.events[start:]
+            elif isinstance(step, CallStep):
+                step.call()
+            else:
+                step.run(seed)
 
     def _check_model_code(self, ran: set[int]) -> None:
         """Warn (or, strict, raise) for each config that model code never applied (mmengine's dead configs)."""
@@ -127,23 +148,45 @@ class InitPlan:
         return InitReport(self._records, tuple(builder.unmatched), tuple(builder.checkpoints), name)
 
     def _records(self) -> dict[str, ParamRecord]:
-        last: dict[str, tuple[str, dict[str, Any], str]] = {}
-        described: dict[tuple[int, str, int], tuple[str, dict[str, Any], str]] = {}
+        last: dict[str, Credit] = {}
+        described: dict[tuple[int, str, int], Credit] = {}
         for step in self.effective_steps():
-            if isinstance(step, CallStep):
-                user: tuple[str, dict[str, Any], str] = ("init_weights", {}, str(step.source))
-                last.update(dict.fromkeys(step.covers, user))
-                continue
-            key = (id(step.init), step.role, id(step.source))
-            if key not in described:
-                kind = "Pretrained" if step.role == "load" else step.init.type
-                described[key] = (kind, init_args(step.init, step.role), str(step.source))
-            last[step.name] = described[key]
-        prefix, records = self._builder.prefix, {}
-        for name, param in self._builder.tree.params:
-            kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
-            records[prefix + name] = ParamRecord(prefix + name, tuple(param.shape), kind, args, source)
+            if isinstance(step, Step):
+                key = (id(step.init), step.role, id(step.source))
+                if key not in described:
+                    described[key] = credit_of(step)
+                last[step.name] = described[key]
+            elif id(step) in self._calls:
+                last.update(self._calls[id(step)])
+            else:  # not run yet: everything under the child may be written by its code
+                last.update(dict.fromkeys(step.covers, ("init_weights", {}, str(step.source))))
+        prefix, records, tree = self._builder.prefix, {}, self._builder.tree
+        for tensors, buffer in ((tree.params, False), (tree.buffers, True)):
+            for name, tensor in tensors:
+                kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
+                records[prefix + name] = ParamRecord(
+                    prefix + name, tuple(tensor.shape), kind, args, source, buffer
+                )
         return records
+
+
+def credit_of(step: Step) -> Credit:
+    """What the report says of a step: its initializer (or Pretrained), arguments and source."""
+    kind = "Pretrained" if step.role == "load" else step.init.type
+    return kind, init_args(step.init, step.role), str(step.source)
+
+
+def _run_nested(steps: list[Step | CallStep], seed: int | None, log: WriteLog | None) -> None:
+    """Run a nested plan (inside model code): its own writes are logged as its steps, not as model code."""
+    for step in steps:
+        if isinstance(step, CallStep):
+            step.call()
+        elif log is None:
+            step.run(seed)
+        else:
+            with log.paused():
+                step.run(seed)
+            log.record(step.name, credit_of(step))
 
 
 def _meta_only(builder: PlanBuilder) -> bool:

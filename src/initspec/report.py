@@ -20,13 +20,21 @@ class ParamRecord:
     initializer: str
     args: dict[str, Any]
     source: str
+    buffer: bool = False
 
     @property
     def described(self) -> str:
-        """``Kaiming(mode='fan_in', ...)``, or ``-`` for an untouched parameter."""
+        """``Kaiming(mode='fan_in')``: the arguments that differ from the type's defaults; ``-`` if untouched.
+
+        ``args`` (and ``to_dict()``) keep every argument.
+        """
         if not self.initializer:
             return "-"
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        if "." in self.initializer:  # a function model code called: its module's last part and its name
+            return ".".join(self.initializer.split(".")[-2:]) + "()"
+        defaults = _defaults(self.initializer)
+        shown = {k: v for k, v in self.args.items() if k == "bias" or k not in defaults or defaults[k] != v}
+        inner = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{self.initializer}({inner})"
 
 
@@ -51,7 +59,7 @@ class CheckpointRecord:
 
 
 class InitReport(Mapping[str, ParamRecord]):
-    """Maps every parameter's qualified name to what last wrote it, in the model's parameter order.
+    """Maps every parameter's and buffer's qualified name to what last wrote it: parameters first, in order.
 
     Example:
         >>> import torch
@@ -89,9 +97,13 @@ class InitReport(Mapping[str, ParamRecord]):
     def __len__(self) -> int:
         return len(self.records)
 
-    def untouched(self) -> list[str]:
-        """Names of the parameters no rule wrote."""
-        return [name for name, rec in self.records.items() if rec.source == "untouched"]
+    def untouched(self, *, buffers: bool = True) -> list[str]:
+        """Names of the tensors nothing wrote (parameters, then buffers unless ``buffers=False``), in order."""
+        return [
+            name
+            for name, rec in self.records.items()
+            if rec.source == "untouched" and (buffers or not rec.buffer)
+        ]
 
     def summary(self) -> str:
         """One line: how many parameters came from configs, checkpoints, user code, or nothing."""
@@ -104,18 +116,19 @@ class InitReport(Mapping[str, ParamRecord]):
             )
             counts[kind] = counts.get(kind, 0) + 1
         parts = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        return f"initialized {self.module}: {len(self.records)} parameters ({parts or 'none'})"
+        return f"initialized {self.module}: {len(self.records)} tensors ({parts or 'none'})"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON: parameters, unmatched layer names and checkpoint matches."""
+        """Plain data for JSON: parameters, buffers, unmatched layer names and checkpoint matches."""
         return {
-            "parameters": {name: _record_dict(rec) for name, rec in self.records.items()},
+            "parameters": {name: _record_dict(rec) for name, rec in self.records.items() if not rec.buffer},
+            "buffers": {name: _record_dict(rec) for name, rec in self.records.items() if rec.buffer},
             "unmatched_layers": [asdict(u) for u in self.unmatched_layers],
             "checkpoints": [asdict(c) for c in self.checkpoints],
         }
 
     def __str__(self) -> str:
-        rows = [("parameter", "shape", "initializer", "source")]
+        rows = [("tensor", "shape", "initializer", "source")]
         rows += [(r.name, _shape(r.shape), r.described, r.source) for r in self.records.values()]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [
@@ -127,9 +140,18 @@ class InitReport(Mapping[str, ParamRecord]):
         return "\n".join(line.rstrip() for line in lines)
 
 
+def _defaults(initializer: str) -> dict[str, Any]:
+    from initspec.configs import INITIALIZERS
+
+    cls = INITIALIZERS.get(initializer)
+    if cls is None:
+        return {}
+    return {k: f.default for k, f in cls.model_fields.items() if not f.is_required()}
+
+
 def _record_dict(rec: ParamRecord) -> dict[str, Any]:
     out = asdict(rec)
-    del out["name"]
+    del out["name"], out["buffer"]
     out["shape"] = list(rec.shape)
     return out
 

@@ -29,7 +29,7 @@ CREDITS: dict[str, dict[str, str]] = {
     "vit-b16": {"backbone.pos_embed": "backbone", "backbone.layers.0.ffn.layers.0.0.weight": "backbone"},
     "swin-t": {
         "backbone.stages.0.blocks.0.attn.w_msa.relative_position_bias_table": "w_msa",
-        "head.fc.weight": "head",
+        "head.fc.weight": "init_cfg[0]",  # the config sets head.init_cfg=None: the root's TruncNormal writes it
     },
 }
 

@@ -18,10 +18,11 @@ class Options:
     strict: bool = False
     prefix: str = ""
     ran: set[int] = field(default_factory=set)  # ids of modules whose generic init_weights has run
+    log: Any = None  # the WriteLog of the outermost run, while model code runs
 
     def nested(self, prefix: str) -> Options:
-        """The same options for a child at ``prefix``, sharing the record of what has run."""
-        return Options(self.seed, self.skip_overwritten, self.strict, prefix, self.ran)
+        """The same options for a child at ``prefix``, sharing the record of what has run and the log."""
+        return Options(self.seed, self.skip_overwritten, self.strict, prefix, self.ran, self.log)
 
 
 ACTIVE: ContextVar[Options | None] = ContextVar("initspec_active", default=None)

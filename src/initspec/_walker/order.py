@@ -66,7 +66,11 @@ def _call_nested(module: nn.Module, prefix: str) -> None:
     active = ACTIVE.get()
     token = ACTIVE.set(active.nested(prefix) if active is not None else None)
     try:
-        module.init_weights()  # type: ignore[operator]
+        if active is not None and active.log is not None:
+            with active.log.running(prefix[:-1], module):
+                module.init_weights()  # type: ignore[operator]
+        else:
+            module.init_weights()  # type: ignore[operator]
     finally:
         ACTIVE.reset(token)
 

@@ -118,8 +118,10 @@ class Tree:
         start = len(self.nodes)
         if module._parameters:
             self._name_tensors(module._parameters, path, self.params)
-        if module._buffers:
-            self._name_tensors(module._buffers, path, self.buffers)
+        if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
+            skip = module._non_persistent_buffers_set
+            buffers = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
+            self._name_tensors(buffers, path, self.buffers)
         kids = [self._post_order(c, f"{path}.{n}" if path else n) for n, c in children(module)]
         self.nodes.append(Node(path, module, start, kids))
         return len(self.nodes) - 1

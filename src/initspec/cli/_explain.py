@@ -185,7 +185,7 @@ def _make_plan(model: nn.Module, doc: Document, found: tuple[Loc, object] | None
 
 
 def _print_report(report: InitReport, fmt: Literal["text", "json"], out: TextIO) -> None:
-    untouched = report.untouched()
+    untouched = report.untouched(buffers=False)
     if fmt == "json":
         json.dump({**report.to_dict(), "untouched": untouched}, out, indent=2, default=str)
         out.write("\n")

@@ -292,6 +292,10 @@ def run_init_weights(
     scope = SCOPE.get()
     if scope is not None and scope.report is None:
         scope.report = report
+        if not protocol.runs_generic(module):  # a model-code root: what its code writes next is logged too
+            scope.tail = WriteLog([(name, t) for name, t in (*_named_tensors(module),)])
+            scope.tail.__enter__()
+            scope.tail.start("", module)
     if logger.isEnabledFor(logging.INFO):
         logger.info("%s", report.summary())
     if logger.isEnabledFor(logging.DEBUG):
@@ -333,3 +337,12 @@ def init_options(
         yield scope
     finally:
         SCOPE.reset(token)
+        if scope.tail is not None:
+            scope.tail.__exit__(None, None, None)
+            scope.report = scope.report.updated(scope.tail.events)
+            scope.tail = None
+
+
+def _named_tensors(module: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    state = module.state_dict(keep_vars=True)
+    return list(state.items())

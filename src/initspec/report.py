@@ -97,6 +97,15 @@ class InitReport(Mapping[str, ParamRecord]):
     def __len__(self) -> int:
         return len(self.records)
 
+    def updated(self, writes: list[tuple[str, tuple[str, dict[str, Any], str]]]) -> InitReport:
+        """A copy in which each ``(name, (initializer, args, source))`` write, in order, is the last writer."""
+        records = dict(self.records)
+        for name, (initializer, args, source) in writes:
+            if name in records:
+                old = records[name]
+                records[name] = ParamRecord(name, old.shape, initializer, args, source, old.buffer)
+        return InitReport(records, self.unmatched_layers, self.checkpoints, self.module)
+
     def untouched(self, *, buffers: bool = True) -> list[str]:
         """Names of the tensors nothing wrote (parameters, then buffers unless ``buffers=False``), in order."""
         return [

@@ -46,6 +46,7 @@ class Scope:
     skip_overwritten: bool | _Unset = UNSET
     strict: bool | _Unset = UNSET
     report: Any = None
+    tail: Any = field(default=None, repr=False)  # the WriteLog of model code after the outermost run
 
 
 SCOPE: ContextVar[Scope | None] = ContextVar("initspec_scope", default=None)

@@ -62,6 +62,10 @@ class WriteLog(TorchFunctionMode):
         finally:
             self._paused -= 1
 
+    def start(self, path: str, module: torch.nn.Module) -> None:
+        """Credit every write from now on to ``module``'s own code (a model-code root after its run)."""
+        self._owners.append((path, type(module).__name__))
+
     def record(self, name: str, credit: Credit) -> None:
         self.events.append((name, credit))
 

@@ -105,7 +105,8 @@ def _caller(op: str) -> str:
         ):
             pass  # plumbing between the caller and the write
         elif module.startswith(_LIBRARIES):
-            found = f"{module}.{frame.f_code.co_name}"
+            public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+            found = f"{public}.{frame.f_code.co_name}"
         else:
             break  # the model code that made the call
         frame = frame.f_back

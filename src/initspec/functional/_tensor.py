@@ -1,24 +1,9 @@
-"""Tensor- and module-level initializers that reproduce mmengine's random draws bit for bit.
-
-The tensor-level primitives (``constant_``, ``normal_``, ``uniform_``, ``trunc_normal_``, ``xavier_``,
-``kaiming_``) fill one tensor in place. They consume the random stream exactly as mmengine 0.10.7 does, so
-under the same seed they give the same bits, and they accept an explicit ``generator`` so that a caller can
-draw without touching the global RNG. Tensors on the ``meta`` device are left untouched.
-
-The module-level helpers (``constant_init``, ``xavier_init``, ...) keep mmengine's names, argument order and
-defaults: they fill ``module.weight`` first and then set ``module.bias`` to a constant, skipping either when
-it is missing or ``None``.
-
-A bad argument (an unknown ``distribution`` or ``mode``, a weight with fewer than 2 dimensions, a
-``prior_prob`` outside (0, 1)) raises ``InitArgumentError``, which is a ``ValueError``, as torch raises, and an
-``AssertionError``, as mmengine's helpers raise, so ``except`` clauses written for either keep working.
-"""
+"""Tensor-level initializers: each fills one tensor in place, drawing as mmengine 0.10.7 or torch does."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from typing import Final, Literal, get_args
 
 import torch
@@ -27,34 +12,6 @@ from torch import nn
 from initspec import _maths as M
 from initspec._errors import InitArgumentError, InitWarning, short_repr
 from initspec._maths import ScalingDistribution, ScalingMode, fan_in_and_fan_out
-from initspec.configs import bias_from_prob
-
-__all__ = [
-    "Distribution",
-    "Mode",
-    "Nonlinearity",
-    "bias_init_with_prob",
-    "caffe2_xavier_init",
-    "constant_",
-    "constant_init",
-    "dirac_",
-    "eye_",
-    "fan_in_and_fan_out",
-    "kaiming_",
-    "kaiming_init",
-    "lecun_normal_",
-    "normal_",
-    "normal_init",
-    "orthogonal_",
-    "sparse_",
-    "trunc_normal_",
-    "trunc_normal_init",
-    "uniform_",
-    "uniform_init",
-    "variance_scaling_",
-    "xavier_",
-    "xavier_init",
-]
 
 Mode = Literal["fan_in", "fan_out"]
 Distribution = Literal["normal", "uniform"]
@@ -321,132 +278,3 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.is_meta:
         return tensor
     return nn.init.eye_(tensor)
-
-
-def _param(module: nn.Module, name: str) -> torch.Tensor | None:
-    value = getattr(module, name, None)
-    if value is None or isinstance(value, torch.Tensor):
-        return value
-    msg = f"{type(module).__name__}.{name} must be a tensor or None (got {type(value).__name__})"
-    raise InitArgumentError(msg)
-
-
-def _init_module(module: nn.Module, init_weight: Callable[[torch.Tensor], object], bias: float) -> None:
-    # The weight is drawn before the bias is set, which is the order mmengine's RNG parity relies on.
-    weight = _param(module, "weight")
-    if weight is not None:
-        init_weight(weight)
-    bias_tensor = _param(module, "bias")
-    if bias_tensor is not None:
-        constant_(bias_tensor, bias)
-
-
-def constant_init(
-    module: nn.Module, val: float, bias: float = 0, *, generator: torch.Generator | None = None
-) -> None:
-    """Set ``module.weight`` to ``val`` and ``module.bias`` to ``bias``; ``generator`` is unused."""
-    _init_module(module, lambda w: constant_(w, val), bias)
-
-
-def xavier_init(
-    module: nn.Module,
-    gain: float = 1,
-    bias: float = 0,
-    distribution: Distribution = "normal",
-    *,
-    generator: torch.Generator | None = None,
-) -> None:
-    """Xavier-initialize ``module.weight`` and set ``module.bias`` to ``bias``.
-
-    Example:
-        >>> xavier_init(nn.Linear(4, 3), distribution="uniform")
-    """
-    _check_choice("distribution", distribution, _DISTRIBUTIONS)
-    _init_module(module, lambda w: xavier_(w, gain, distribution, generator=generator), bias)
-
-
-def normal_init(
-    module: nn.Module,
-    mean: float = 0,
-    std: float = 1,
-    bias: float = 0,
-    *,
-    generator: torch.Generator | None = None,
-) -> None:
-    """Draw ``module.weight`` from ``N(mean, std**2)`` and set ``module.bias`` to ``bias``."""
-    _init_module(module, lambda w: normal_(w, mean, std, generator=generator), bias)
-
-
-def trunc_normal_init(
-    module: nn.Module,
-    mean: float = 0,
-    std: float = 1,
-    a: float = -2,
-    b: float = 2,
-    bias: float = 0,
-    *,
-    generator: torch.Generator | None = None,
-) -> None:
-    """Draw ``module.weight`` with :func:`trunc_normal_` and set ``module.bias`` to ``bias``."""
-    _init_module(module, lambda w: trunc_normal_(w, mean, std, a, b, generator=generator), bias)
-
-
-def uniform_init(
-    module: nn.Module,
-    a: float = 0,
-    b: float = 1,
-    bias: float = 0,
-    *,
-    generator: torch.Generator | None = None,
-) -> None:
-    """Draw ``module.weight`` from ``U(a, b)`` and set ``module.bias`` to ``bias``."""
-    _init_module(module, lambda w: uniform_(w, a, b, generator=generator), bias)
-
-
-def kaiming_init(
-    module: nn.Module,
-    a: float = 0,
-    mode: Mode = "fan_out",
-    nonlinearity: Nonlinearity = "relu",
-    bias: float = 0,
-    distribution: Distribution = "normal",
-    *,
-    generator: torch.Generator | None = None,
-) -> None:
-    """Kaiming-initialize ``module.weight`` (default mode ``"fan_out"``) and set ``module.bias`` to ``bias``.
-
-    Example:
-        >>> kaiming_init(nn.Conv2d(3, 8, 3), mode="fan_in", nonlinearity="leaky_relu", a=0.1)
-    """
-    _check_choice("distribution", distribution, _DISTRIBUTIONS)
-    _init_module(
-        module, lambda w: kaiming_(w, a, mode, nonlinearity, distribution, generator=generator), bias
-    )
-
-
-def caffe2_xavier_init(
-    module: nn.Module, bias: float = 0, *, generator: torch.Generator | None = None
-) -> None:
-    """Caffe2's ``XavierFill``: Kaiming uniform with ``a=1``, ``mode="fan_in"`` and ``"leaky_relu"``."""
-    kaiming_init(
-        module,
-        a=1,
-        mode="fan_in",
-        nonlinearity="leaky_relu",
-        bias=bias,
-        distribution="uniform",
-        generator=generator,
-    )
-
-
-def bias_init_with_prob(prior_prob: float) -> float:
-    """Return the bias whose sigmoid is ``prior_prob``: ``-log((1 - p) / p)``, mmengine's helper.
-
-    It takes the log as mmengine does, with ``numpy.log`` (``math.log`` when numpy is absent, equal after
-    rounding to float32), and is the same function that turns a config's ``bias_prob`` into its bias.
-
-    Raises:
-        InitArgumentError: If ``prior_prob`` is not strictly between 0 and 1 (a ``ValueError`` and an
-            ``AssertionError``).
-    """
-    return bias_from_prob(prior_prob)

@@ -15,6 +15,7 @@ A bad argument (an unknown ``distribution`` or ``mode``, a weight with fewer tha
 """
 
 from initspec._maths import fan_in_and_fan_out
+from initspec.configs import Distribution, Mode, Nonlinearity
 from initspec.functional._module import (
     bias_init_with_prob,
     caffe2_xavier_init,
@@ -26,9 +27,6 @@ from initspec.functional._module import (
     xavier_init,
 )
 from initspec.functional._tensor import (
-    Distribution,
-    Mode,
-    Nonlinearity,
     constant_,
     dirac_,
     eye_,

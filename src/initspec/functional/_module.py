@@ -8,12 +8,9 @@ import torch
 from torch import nn
 
 from initspec._errors import InitArgumentError
-from initspec.configs import bias_from_prob
+from initspec.configs import Distribution, Mode, Nonlinearity, bias_from_prob
 from initspec.functional._tensor import (
     _DISTRIBUTIONS,
-    Distribution,
-    Mode,
-    Nonlinearity,
     _check_choice,
     constant_,
     kaiming_,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
 import torch
 from torch import nn
@@ -12,23 +12,7 @@ from torch import nn
 from initspec import _maths as M
 from initspec._errors import InitArgumentError, InitWarning, short_repr
 from initspec._maths import ScalingDistribution, ScalingMode, fan_in_and_fan_out
-
-Mode = Literal["fan_in", "fan_out"]
-Distribution = Literal["normal", "uniform"]
-Nonlinearity = Literal[
-    "linear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "selu",
-]
+from initspec.configs import Distribution, Mode, Nonlinearity
 
 _MODES: Final[tuple[str, ...]] = get_args(Mode)
 _DISTRIBUTIONS: Final[tuple[str, ...]] = get_args(Distribution)

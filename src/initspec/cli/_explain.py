@@ -15,9 +15,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
-from initspec.cli._documents import Document, DocumentError, Loc, find_init_cfgs, load_document
+from initspec.cli._codes import problem_code
 from initspec.cli._output import cfg_value, document_error, problem_diagnostic, skipped_note
 from initspec.cli._validate import UsageError, skipped_inside
+from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document
 
 if TYPE_CHECKING:
     from torch import nn
@@ -152,7 +153,10 @@ def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
             plan = _make_plan(model, doc, found)
         except InitConfigError as err:
             loc, raw = found or ((), None)
-            lines = [problem_diagnostic("error", doc, loc, raw, p).text() for p in err.problems]
+            lines = [
+                problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
+                for p in err.problems
+            ]
             raise _Failed(lines) from err
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too

@@ -289,7 +289,7 @@ def test_py_evaluates_literals_dicts_lists_names_and_spreads(tmp_path: Path) -> 
         "shape": [1, [2, 3]],
         "init_cfg": [kaiming, {"type": "Constant", "val": -0.001}],
     }
-    assert data["model"]["norm_cfg"] is not data["norm"]
+    assert data["model"]["norm_cfg"] is data["norm"]  # a name refers to its value, as in Python
 
 
 def test_py_records_positions_of_variables_keys_and_items(tmp_path: Path) -> None:

@@ -73,8 +73,9 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
     max_bytes = options.max_bytes or settings.max_bytes or Limits().max_bytes
     loader = Loader(Limits(max_bytes=max_bytes))
     results = Results()
+    checked = _Checked(options)
     for path in files:
-        _check_file(loader, path, options, results)
+        _check_file(loader, path, checked, results)
     apply_suppressions(results, loader, settings, strict=options.strict)
     emit(results, fmt, out, err)
     return results.exit_code()
@@ -128,7 +129,7 @@ def _is_regular(path: Path) -> bool:
         return False
 
 
-def _check_file(loader: Loader, path: Path, options: Options, results: Results) -> None:
+def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results) -> None:
     results.files += 1
     try:
         doc = loader.load(path)
@@ -144,7 +145,7 @@ def _check_file(loader: Loader, path: Path, options: Options, results: Results) 
         if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
             found.append(unchecked_note(doc, loc))
         else:
-            found += _check_cfg(doc, loc, cfg_value(loc, raw), options)
+            found += checked.diagnostics(doc, loc, cfg_value(loc, raw))
     own = display_path(path)  # the file's own lines first, then those in its _base_ configs
     for diagnostic in sorted(found, key=lambda d: (d.file != own, d.file, d.line, d.col)):
         results.add(diagnostic)
@@ -172,24 +173,37 @@ def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
     return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
-def _check_cfg(doc: Document, loc: Loc, raw: object, options: Options) -> list[Diagnostic]:
+_Finding = tuple[Severity, str, Problem]
+
+
+class _Checked:
+    """The findings of each init_cfg value checked in this run: a base's value, shared by every child, once."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._found: dict[int, tuple[object, list[_Finding]]] = {}
+
+    def diagnostics(self, doc: Document, loc: Loc, raw: object) -> list[Diagnostic]:
+        seen = self._found.get(id(raw))
+        if seen is None or seen[0] is not raw:
+            seen = (raw, _findings(raw, self.options))  # holding raw keeps its id from being reused
+            self._found[id(raw)] = seen
+        return [problem_diagnostic(severity, code, doc, loc, raw, p) for severity, code, p in seen[1]]
+
+
+def _findings(raw: object, options: Options) -> list[_Finding]:
     lint: Severity = "error" if options.strict else "warning"
     placeholders = _placeholders(raw)
-    found = [problem_diagnostic(lint, "IS205", doc, loc, raw, problem) for problem in placeholders]
-    checked = _filled(raw, placeholders)
+    found: list[_Finding] = [(lint, "IS205", problem) for problem in placeholders]
     try:
-        cfgs = parse_init_cfg(checked)
+        cfgs = parse_init_cfg(_filled(raw, placeholders))
     except InitConfigError as error:
-        return found + [
-            problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p) for p in error.problems
-        ]
+        return found + [("error", problem_code(p.message), p) for p in error.problems]
     except RecursionError:
-        return [
-            problem_diagnostic("error", "IS005", doc, loc, raw, Problem((), "nested too deeply to check"))
-        ]
-    found += [problem_diagnostic(lint, lint_code(p.message), doc, loc, raw, p) for p in lint_init_cfg(cfgs)]
+        return [("error", "IS005", Problem((), "nested too deeply to check"))]
+    found += [(lint, lint_code(p.message), p) for p in lint_init_cfg(cfgs)]
     if options.target == "mmengine":
-        found += [problem_diagnostic("error", "IS301", doc, loc, raw, p) for p in mmengine_problems(raw)]
+        found += [("error", "IS301", p) for p in mmengine_problems(raw)]
     return found
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from initspec.cli.documents._pyvalues import Imported, Table, Where
-from initspec.cli.documents.model import MAX_INT_DIGITS, DocumentError, Position
+from initspec.cli.documents.model import MAX_INT_DIGITS, Document, DocumentError, Position
 
 __all__ = ["BASE_KEY", "Evaluator", "Unsupported", "short"]
 
@@ -49,12 +49,16 @@ class Evaluator:
     def __init__(self, path: Path, source: str, table: Table) -> None:
         self.path, self.table = path, table
         self.lines = source.split("\n")
+        self._ascii = [line.isascii() for line in self.lines]
         self.variables: dict[str, object] = {}
+        self.pending_base: Document | None = None  # adopted on first use: most children never read `_base_`
         self.namespace = table.new_dict((1, 1))  # the module's variables, as a container with positions
 
     def at(self, node: ast.AST) -> Position:
         """The 1-based (line, col) of ``node``, counting characters rather than UTF-8 bytes."""
         line, offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+        if line <= len(self.lines) and self._ascii[line - 1]:
+            return line, offset + 1
         prefix = self.lines[line - 1].encode()[:offset] if line <= len(self.lines) else b""
         return line, len(prefix.decode(errors="replace")) + 1
 
@@ -87,7 +91,11 @@ class Evaluator:
 
     def _constant(self, node: ast.Constant) -> object:
         value = node.value
-        if isinstance(value, str) and (reference := _BASE_REFERENCE.fullmatch(value.strip())):
+        if (
+            isinstance(value, str)
+            and "{{" in value
+            and (reference := _BASE_REFERENCE.fullmatch(value.strip()))
+        ):
             return self.base_reference(reference[1], node)
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_BITS:
             msg = "an integer with more than 4,300 digits; write a smaller number"
@@ -163,6 +171,9 @@ class Evaluator:
         return result
 
     def _name(self, node: ast.Name) -> object:
+        if node.id == BASE_KEY and self.pending_base is not None:
+            self.variables[BASE_KEY] = self.table.adopt(self.pending_base)
+            self.pending_base = None
         if node.id in self.variables:
             return self.variables[node.id]
         if node.id == BASE_KEY:

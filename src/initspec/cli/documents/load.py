@@ -7,8 +7,9 @@ is kept. A problem in a base (missing, cyclic, unreadable, over a limit) is an e
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -17,7 +18,7 @@ from initspec.cli.documents import packages
 from initspec.cli.documents import python as python_reader
 from initspec.cli.documents import toml as toml_reader
 from initspec.cli.documents import yaml as yaml_reader
-from initspec.cli.documents.merge import merge_into
+from initspec.cli.documents.merge import merged
 from initspec.cli.documents.model import (
     MAX_INT_DIGITS,
     Document,
@@ -101,7 +102,6 @@ class Loader:
             _check_values(read, self.limits)
             document = self._inherit(read, bases)
         self._deps[key] = bases.deps
-        _check_values(document, self.limits)
         return document
 
     def _inherit(self, document: Document, bases: _FileBases) -> Document:
@@ -254,10 +254,8 @@ class _FileBases:
 
 
 def _key(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
+    """The file's absolute path, ``..`` folded (not symlinks: resolving every base costs a stat per folder)."""
+    return Path(os.path.abspath(path))
 
 
 def _base_entries(document: Document, value: object) -> list[tuple[str, Position]] | None:
@@ -275,44 +273,77 @@ def _merged(path: Path, layers: list[Document]) -> Document:
     data: dict[str | int, object] = {}
     notices: list[Notice] = []
     for number, layer in enumerate(layers):
-        source = _copy(layer.data)
-        if not isinstance(source, dict):
+        if not isinstance(layer.data, dict):
             continue
         if number == 0:
-            data = source
+            data = layer.data
             continue
-        for key, value in source.items():
+        for key, value in layer.data.items():
             try:
-                merge_into({key: value}, data, allow_list_keys=False, conflict=_Conflict)
+                data = merged({key: value}, data, conflict=_Conflict)
             except _Conflict as conflict:
                 notices.append(_conflict_notice(layer, conflict))
-                data[key] = value
-    return _located(path, data, layers, notices)
-
-
-def _located(
-    path: Path, data: dict[str | int, object], layers: list[Document], notices: list[Notice]
-) -> Document:
-    positions: dict[Loc, Position] = {(): (1, 1)}
-    origins: dict[Loc, Path] = {}
+                data = {**data, key: value}
     skipped: list[Skipped] = []
     for layer in layers:
-        for loc, position in _items(layer):
-            if has_path(data, loc):
-                positions[loc] = position
-                origins[loc] = layer.origins.get(loc, layer.path)
         skipped += [_from(piece, layer) for piece in layer.skipped if _still_missing(data, piece.path)]
         notices += [_notice_from(notice, layer) for notice in layer.notices]
-    kept = {loc: file for loc, file in origins.items() if file != path}
-    own = [piece for piece in skipped if piece.file is None]
-    return Document(
-        path, data, positions, (*own, *(p for p in skipped if p.file is not None)), kept, tuple(notices)
-    )
+    own = [piece for piece in skipped if piece.file == path]
+    others = [piece for piece in skipped if piece.file != path]
+    own = [Skipped(p.path, p.line, p.col, p.reason) for p in own]
+    layered = _Layered(path, data, layers)
+    return Document(path, data, layered, (*own, *others), layered.origins, tuple(notices))
 
 
-def _items(layer: Document) -> list[tuple[Loc, Position]]:
-    items = getattr(layer.positions, "materialize", None)
-    return list(items().items()) if items else list(layer.positions.items())
+class _Layered(Mapping[Loc, Position]):
+    """Positions of merged data, looked up when asked: the last layer that has a loc wrote it."""
+
+    def __init__(self, path: Path, data: object, layers: list[Document]) -> None:
+        self.path, self._data, self._layers = path, data, layers[::-1]
+        self.origins = _Origins(self)
+
+    def layer_of(self, loc: Loc) -> Document | None:
+        if not has_path(self._data, loc):
+            return None
+        return next((layer for layer in self._layers if loc in layer.positions), None)
+
+    def __getitem__(self, loc: Loc) -> Position:
+        if loc == ():
+            return (1, 1)
+        layer = self.layer_of(loc)
+        if layer is None:
+            raise KeyError(loc)
+        return layer.positions[loc]
+
+    def __contains__(self, loc: object) -> bool:
+        return loc == () or (isinstance(loc, tuple) and self.layer_of(loc) is not None)
+
+    def __iter__(self) -> Iterator[Loc]:
+        seen = dict.fromkeys(loc for layer in self._layers for loc in layer.positions)
+        return iter([loc for loc in seen if has_path(self._data, loc)])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Origins(Mapping[Loc, Path]):
+    """The file of each position of merged data that lies outside the merged document's own file."""
+
+    def __init__(self, positions: _Layered) -> None:
+        self._positions = positions
+
+    def __getitem__(self, loc: Loc) -> Path:
+        layer = self._positions.layer_of(loc)
+        file = None if layer is None else layer.origins.get(loc, layer.path)
+        if file is None or file == self._positions.path:
+            raise KeyError(loc)
+        return file
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter([loc for loc in self._positions if loc in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _from(piece: Skipped, layer: Document) -> Skipped:

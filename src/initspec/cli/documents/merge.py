@@ -7,7 +7,7 @@ from typing import Final, TypeAlias
 
 from initspec.cli.documents.model import Loc
 
-__all__ = ["DELETE_KEY", "merge_into", "update_into"]
+__all__ = ["DELETE_KEY", "merge_into", "merged", "update_into"]
 
 DELETE_KEY: Final = "_delete_"
 _Dict: TypeAlias = dict[str | int, object]
@@ -66,6 +66,27 @@ def _merge_child(
     if not isinstance(inherited, allowed):
         raise conflict(loc, inherited)
     merge_into(value, inherited, allow_list_keys=allow_list_keys, conflict=conflict, moved=moved, loc=loc)
+
+
+def merged(child: _Dict, base: _Dict, *, conflict: Conflict, loc: Loc = ()) -> _Dict:
+    """``child`` merged into ``base`` by the ``_base_`` rules, as a new dict: neither input is changed.
+
+    Only the dicts on the paths the child sets are copied; everything else is shared with ``base``.
+    """
+    result = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and key in result:
+            own = {k: v for k, v in value.items() if k != DELETE_KEY}
+            if value.get(DELETE_KEY, False):
+                result[key] = own
+                continue
+            inherited = result[key]
+            if not isinstance(inherited, dict):
+                raise conflict((*loc, key), inherited)
+            result[key] = merged(own, inherited, conflict=conflict, loc=(*loc, key))
+        else:
+            result[key] = value
+    return result
 
 
 def update_into(other: _Dict, target: _Dict, moved: Moved = _ignore) -> None:

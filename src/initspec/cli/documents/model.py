@@ -240,24 +240,24 @@ def find_init_cfgs(data: object) -> list[tuple[Loc, object]]:
     ``type``, or a non-empty list of them) and holds no ``init_cfg`` key anywhere is returned with loc ``()``.
     """
     found: list[tuple[Loc, object]] = []
-    stack: list[tuple[Loc, object]] = [((), data)]
-    while stack:  # a stack, not recursion: the data may be nested as deep as a reader allows
-        loc, node = stack.pop()
-        if isinstance(node, _Found):
-            found.append((loc, node.value))
-        elif isinstance(node, dict):
-            items = [((*loc, k), _Found(v) if k == "init_cfg" else v) for k, v in node.items()]
-            stack.extend(reversed(items))
-        elif isinstance(node, list):
-            stack.extend(reversed([((*loc, index), item) for index, item in enumerate(node)]))
+    _collect(data, (), found)
     if not found and _looks_like_init_cfg(data):
         return [((), data)]
     return [(loc, value) for loc, value in found if value is not None]
 
 
-@dataclass(frozen=True)
-class _Found:
-    value: object
+_MAX_SEARCH_DEPTH: Final = 500  # below Python's recursion limit; the loader refuses data nested deeper
+
+
+def _collect(node: object, loc: Loc, found: list[tuple[Loc, object]]) -> None:
+    if len(loc) > _MAX_SEARCH_DEPTH:
+        return
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key == "init_cfg":
+            found.append(((*loc, key), value))
+        elif isinstance(value, dict | list):
+            _collect(value, (*loc, key), found)
 
 
 def _looks_like_init_cfg(data: object) -> bool:

@@ -60,6 +60,7 @@ class _Module:
         self.eval = Evaluator(path, text, self.table)
         self.notices: list[Notice] = []
         self.text = text
+        self.inherited: Document | None = None
 
     def run(self, body: list[ast.stmt]) -> None:
         for statement in body:
@@ -219,9 +220,9 @@ class _Module:
         entries = self._base_entries(value)
         if entries is None:
             return
-        merged = self.bases.inherit(entries)
-        self.eval.variables[BASE_KEY] = self.table.adopt(merged)
-        self.notices.extend(merged.notices)
+        self.inherited = self.bases.inherit(entries)
+        self.eval.pending_base = self.inherited
+        self.eval.variables.pop(BASE_KEY, None)
 
     def _base_entries(self, value: ast.expr) -> list[tuple[str, Position]] | None:
         elements = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
@@ -304,7 +305,7 @@ class _Module:
                 )
 
     def _note_if_init_cfg(self, statement: ast.stmt, reason: str, node: ast.AST) -> None:
-        segment = ast.get_source_segment(self.text, statement) or ""
+        segment = "\n".join(self.eval.lines[statement.lineno - 1 : statement.end_lineno or statement.lineno])
         if "init_cfg" in segment or _mutates_init_cfg_holder(statement, self.eval.variables):
             message = f"may set an init_cfg, but is not checked: {reason}"
             self.notices.append(Notice("IS503", "note", *self.eval.at(node), message))
@@ -313,9 +314,16 @@ class _Module:
         own = self.table.document(self.eval.namespace, _is_config_key, _resolve_class)
         own = Document(own.path, own.data, own.positions, own.skipped, own.origins, tuple(self.notices))
         base = self.eval.variables.get(BASE_KEY)
-        if not isinstance(base, dict):
-            return PyConfig(own, None)
-        return PyConfig(own, self.table.document(base, lambda _name: True, _resolve_class))
+        if not isinstance(base, dict):  # never read, so never changed: the bases as they were merged
+            return PyConfig(own, self.inherited)
+        changed = self.table.document(base, lambda _name: True, _resolve_class)
+        notices = self.inherited.notices if self.inherited else ()
+        return PyConfig(
+            own,
+            Document(
+                changed.path, changed.data, changed.positions, changed.skipped, changed.origins, notices
+            ),
+        )
 
 
 def _resolve_class(value: object) -> object:

@@ -100,11 +100,11 @@ def _first_node(text: str) -> yaml.Node | None:
 
 
 @cache
-def _core_schema_loader() -> type[yaml.SafeLoader]:
+def _core_schema_loader() -> type[yaml.SafeLoader]:  # or CSafeLoader, which composes the same nodes
     """A SafeLoader that types plain scalars by YAML 1.2 core rules (``1e-3`` a float, ``off`` a string)."""
     import yaml
 
-    class CoreSchemaLoader(yaml.SafeLoader):
+    class CoreSchemaLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built
         yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  # PyYAML's own class-level registry
 
     for name, pattern in _CORE_SCHEMA:
@@ -213,13 +213,21 @@ def _yaml_1_1_value(text: str) -> object:
     """What PyYAML's SafeLoader (YAML 1.1) makes of a plain scalar."""
     import yaml
 
-    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    resolver, constructor = _yaml_1_1()
+    tag = resolver.resolve(yaml.ScalarNode, text, (True, False))
     if tag == _TAG + "str":
         return text
     try:
-        return yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, text))
+        return constructor.construct_object(yaml.ScalarNode(tag, text))
     except (ValueError, yaml.YAMLError):
         return text
+
+
+@cache
+def _yaml_1_1() -> tuple[Any, Any]:
+    import yaml
+
+    return yaml.resolver.Resolver(), yaml.constructor.SafeConstructor()
 
 
 def _both_nan(old: object, new: object) -> bool:

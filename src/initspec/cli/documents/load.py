@@ -203,7 +203,8 @@ class _FileBases:
                     )
                 )
             merged.update(document.data)
-            layers.append(document)
+            if all(document is not layer for layer in layers):  # the same base twice adds nothing
+                layers.append(document)
         base = _merged(self.path, layers) if layers else Document(self.path, {}, {(): (1, 1)})
         return _with_notices(base, notices)
 
@@ -301,11 +302,17 @@ class _Layered(Mapping[Loc, Position]):
     def __init__(self, path: Path, data: object, layers: list[Document]) -> None:
         self.path, self._data, self._layers = path, data, layers[::-1]
         self.origins = _Origins(self)
+        self._memo: dict[Loc, Document | None] = {}  # each loc once: layers may be layered themselves
 
     def layer_of(self, loc: Loc) -> Document | None:
-        if not has_path(self._data, loc):
-            return None
-        return next((layer for layer in self._layers if loc in layer.positions), None)
+        if loc in self._memo:
+            return self._memo[loc]
+        found = None
+        if has_path(self._data, loc):
+            found = next((layer for layer in self._layers if loc in layer.positions), None)
+        if len(self._memo) < 100_000:
+            self._memo[loc] = found
+        return found
 
     def __getitem__(self, loc: Loc) -> Position:
         if loc == ():

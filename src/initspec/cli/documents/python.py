@@ -15,7 +15,17 @@ from typing import Final
 from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
 from initspec.cli.documents._pyvalues import INIT_CLASSES, Imported, Table
 from initspec.cli.documents.merge import merge_into, update_into
-from initspec.cli.documents.model import Bases, Document, DocumentError, Limits, Loc, Notice, Position
+from initspec.cli.documents.model import (
+    Bases,
+    Document,
+    DocumentError,
+    Limits,
+    Loc,
+    Notice,
+    Position,
+    line_col,
+    too_long_int,
+)
 
 __all__ = ["PyConfig", "read_python"]
 
@@ -39,9 +49,13 @@ def read_python(path: Path, text: str, limits: Limits, bases: Bases) -> PyConfig
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as err:
+        if "4300 digits" in str(err.msg):  # an integer literal over sys.get_int_max_str_digits()
+            raise _long_int(path, text) from err
         raise DocumentError(path, f"invalid Python: {err.msg}", err.lineno, err.offset) from err
-    except (ValueError, RecursionError, MemoryError) as err:
-        reason = "nested too deeply or too large to parse" if not isinstance(err, ValueError) else str(err)
+    except ValueError as err:
+        raise _long_int(path, text) from err
+    except (RecursionError, MemoryError) as err:
+        reason = "nested too deeply or too large to parse"
         raise DocumentError(path, f"invalid Python: {reason}", 1, 1, code="IS005") from err
     module = _Module(path, text, limits, bases)
     try:
@@ -49,6 +63,12 @@ def read_python(path: Path, text: str, limits: Limits, bases: Bases) -> PyConfig
     except RecursionError as err:
         raise DocumentError(path, "an expression is nested too deeply to evaluate", code="IS005") from err
     return module.result()
+
+
+def _long_int(path: Path, text: str) -> DocumentError:
+    offset = too_long_int(text)
+    where = line_col(text, offset) if offset is not None else (1, 1)
+    return DocumentError(path, "an integer with more than 4,300 digits; write a smaller number", *where)
 
 
 class _Module:

@@ -126,7 +126,11 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _build(factory: Callable[[], object]) -> nn.Module:
-    from torch import nn
+    try:
+        from torch import nn
+    except ModuleNotFoundError as err:
+        msg = "initspec explain needs PyTorch, which is not installed; install it with `pip install initspec[torch]`"
+        raise UsageError(msg) from err
 
     name = getattr(factory, "__qualname__", repr(factory))
     try:

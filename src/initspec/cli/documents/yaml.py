@@ -139,7 +139,7 @@ class _Builder:
             return [self._entry(item, (*loc, index), item) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.ScalarNode):
             value = self._scalar(node)
-            if node.style is None and loc:
+            if not node.style and loc:  # plain: None from PyYAML, "" from libyaml
                 self._compare_with_yaml_1_1(node, value, loc)
             return value
         raise self._error(node, _UNSUPPORTED.format(node.tag))

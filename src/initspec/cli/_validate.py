@@ -138,7 +138,7 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
         return
     found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
     found += [notice_diagnostic(doc, notice) for notice in doc.notices if _relevant(notice.loc)]
-    for loc, raw in find_init_cfgs(doc.data):
+    for loc, raw in find_init_cfgs(doc.data, checked.found):
         if loc == () and not _plausible_root(raw):
             continue
         results.configs += 1
@@ -181,6 +181,7 @@ class _Checked:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
 
     def diagnostics(self, doc: Document, loc: Loc, raw: object) -> list[Diagnostic]:

@@ -233,14 +233,16 @@ def _known_loc(doc: Document, loc: Loc) -> Loc:
     return known
 
 
-def find_init_cfgs(data: object) -> list[tuple[Loc, object]]:
+def find_init_cfgs(
+    data: object, memo: dict[int, tuple[object, list[tuple[Loc, object]]]] | None = None
+) -> list[tuple[Loc, object]]:
     """Every non-None value under an ``init_cfg`` key, in document order, with its loc.
 
     The search does not enter an ``init_cfg`` value. A root that is itself an init_cfg (a dict with a string
     ``type``, or a non-empty list of them) and holds no ``init_cfg`` key anywhere is returned with loc ``()``.
+    ``memo`` keeps what each container holds, for values shared by many documents (merged bases).
     """
-    found: list[tuple[Loc, object]] = []
-    _collect(data, (), found)
+    found = _collect(data, 0, {} if memo is None else memo) if isinstance(data, dict | list) else []
     if not found and _looks_like_init_cfg(data):
         return [((), data)]
     return [(loc, value) for loc, value in found if value is not None]
@@ -249,15 +251,23 @@ def find_init_cfgs(data: object) -> list[tuple[Loc, object]]:
 _MAX_SEARCH_DEPTH: Final = 500  # below Python's recursion limit; the loader refuses data nested deeper
 
 
-def _collect(node: object, loc: Loc, found: list[tuple[Loc, object]]) -> None:
-    if len(loc) > _MAX_SEARCH_DEPTH:
-        return
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        if key == "init_cfg":
-            found.append(((*loc, key), value))
-        elif isinstance(value, dict | list):
-            _collect(value, (*loc, key), found)
+def _collect(
+    node: object, depth: int, memo: dict[int, tuple[object, list[tuple[Loc, object]]]]
+) -> list[tuple[Loc, object]]:
+    """The init_cfgs below ``node``, with locs relative to it; each container's answer is kept in ``memo``."""
+    seen = memo.get(id(node))
+    if seen is not None and seen[0] is node:
+        return seen[1]
+    found: list[tuple[Loc, object]] = []
+    if depth <= _MAX_SEARCH_DEPTH:
+        items = node.items() if isinstance(node, dict) else enumerate(node)  # type: ignore[arg-type]
+        for key, value in items:
+            if key == "init_cfg":
+                found.append(((key,), value))
+            elif isinstance(value, dict | list):
+                found += [((key, *loc), item) for loc, item in _collect(value, depth + 1, memo)]
+    memo[id(node)] = (node, found)  # holding node keeps its id from being reused
+    return found
 
 
 def _looks_like_init_cfg(data: object) -> bool:

@@ -214,4 +214,4 @@ def test_a_50_mb_json_file_validates_in_well_under_1_gb(tmp_path: Path) -> None:
     rc, peak_kb = result.stdout.split()[-2:]
     assert rc == "1"  # std=-1 is found and located
     assert "big.json:1:" in result.stdout
-    assert int(peak_kb) < 1_000_000, f"peak RSS {int(peak_kb) // 1024} MB"
+    assert int(peak_kb) < 600_000, f"peak RSS {int(peak_kb) // 1024} MB"  # json.loads alone: ~250 MB

@@ -437,15 +437,15 @@ def _with_notices(document: Document, notices: list[Notice]) -> Document:
 def _check_values(document: Document, limits: Limits) -> None:
     """Refuse data nested deeper than the limit or holding an integer of more than 4,300 digits."""
     stack: list[tuple[Loc, object]] = [((), document.data)]
-    while stack:
-        loc, value = stack.pop()
+    while stack:  # containers only: a loc is built for each container, never for each scalar
+        loc, node = stack.pop()
         if len(loc) > limits.max_depth:
             msg = f"nested more than {limits.max_depth} levels deep"
             raise DocumentError(document.path, msg, *position_of(document, loc), code="IS005")
-        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_BITS:
-            msg = "an integer with more than 4,300 digits; write a smaller number"
-            raise DocumentError(document.path, msg, *position_of(document, loc))
-        if isinstance(value, dict):
-            stack.extend(((*loc, key), item) for key, item in value.items())
-        elif isinstance(value, list):
-            stack.extend(((*loc, index), item) for index, item in enumerate(value))
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, dict | list):
+                stack.append(((*loc, key), value))
+            elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_BITS:
+                msg = "an integer with more than 4,300 digits; write a smaller number"
+                raise DocumentError(document.path, msg, *position_of(document, (*loc, key)))

@@ -114,6 +114,14 @@ def test_read_base_imports_relative_modules(tmp_path: Path, capsys: pytest.Captu
     assert sorted(str(d["code"]) for d in found) == ["IS100", "IS101"]
 
 
+def test_dict_pop_removes_the_key(tree: Path) -> None:
+    """``detector.pop('data_preprocessor')`` (mmdet's trackers) removes the key, as Python would."""
+    child = write(
+        tree, "child.py", "_base_ = './_base_/detector.py'\ndetector = _base_.model\ndetector.pop('type')\n"
+    )
+    assert "type" not in load_document(child).data["detector"]  # type: ignore[index,operator]
+
+
 def test_initializer_classes_resolve_to_their_registered_names(tmp_path: Path) -> None:
     """``type=PretrainedInit`` imported from mmengine, mmcv or initspec becomes ``'Pretrained'``."""
     child = write(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def config_root(package: str, child: Path) -> Path | None:
         for candidate in (installed / ".mim" / "configs", installed / "configs"):
             if candidate.is_dir():
                 return candidate
-    for folder in child.absolute().parents:
+    for folder in Path(os.path.realpath(child)).parents:
         if folder.name == "configs" and folder.parent.name == ".mim" and folder.parent.parent.name == package:
             return folder
     return None

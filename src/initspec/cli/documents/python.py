@@ -208,6 +208,17 @@ class _Module:
                 conflict = self._merge_conflict(call)
                 merge_into(other, owner, allow_list_keys=True, conflict=conflict, moved=self.table.moved)
             return
+        if (
+            method.attr == "pop"
+            and isinstance(owner, dict)
+            and len(call.args) in {1, 2}
+            and not call.keywords
+        ):
+            key = self.eval.evaluate(call.args[0])
+            if isinstance(key, str | int):
+                owner.pop(key, None)
+                self.table.forget(owner, key)
+                return
         if method.attr in _LIST_METHODS and isinstance(owner, list) and not call.keywords:
             self._list_method(owner, method.attr, call)
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -18,7 +18,7 @@ from initspec.cli.documents import packages
 from initspec.cli.documents import python as python_reader
 from initspec.cli.documents import toml as toml_reader
 from initspec.cli.documents import yaml as yaml_reader
-from initspec.cli.documents.merge import merged
+from initspec.cli.documents.layers import merged_layers
 from initspec.cli.documents.model import (
     MAX_INT_DIGITS,
     Document,
@@ -27,7 +27,6 @@ from initspec.cli.documents.model import (
     Loc,
     Notice,
     Position,
-    Skipped,
     has_path,
     position_of,
     read_source,
@@ -96,7 +95,7 @@ class Loader:
         if reader is None:
             config = python_reader.read_python(path, text, self.limits, bases)
             layers = [config.own] if config.base is None else [config.base, config.own]
-            document = _merged(path, layers) if config.base is not None else config.own
+            document = merged_layers(path, layers) if config.base is not None else config.own
         else:
             read = reader(path, text, self.limits)
             _check_values(read, self.limits)
@@ -123,7 +122,7 @@ class Loader:
             return _with_notices(own, [notice])
         base = bases.inherit(entries)
         own = _substitute(own, base)
-        return _merged(document.path, [base, own])
+        return merged_layers(document.path, [base, own])
 
     def _scan_ignores(self, key: Path, text: str) -> None:
         if "initspec:" not in text:
@@ -205,7 +204,7 @@ class _FileBases:
             merged.update(document.data)
             if all(document is not layer for layer in layers):  # the same base twice adds nothing
                 layers.append(document)
-        base = _merged(self.path, layers) if layers else Document(self.path, {}, {(): (1, 1)})
+        base = merged_layers(self.path, layers) if layers else Document(self.path, {}, {(): (1, 1)})
         return _with_notices(base, notices)
 
     def module(self, name: str, level: int, at: Position) -> Document | None:
@@ -267,121 +266,6 @@ def _base_entries(document: Document, value: object) -> list[tuple[str, Position
             (str(item), document.positions.get((BASE_KEY, index), (1, 1))) for index, item in enumerate(value)
         ]
     return None
-
-
-def _merged(path: Path, layers: list[Document]) -> Document:
-    """``layers`` (bases first, the child last) merged as mmengine merges a child into its bases."""
-    data: dict[str | int, object] = {}
-    notices: list[Notice] = []
-    for number, layer in enumerate(layers):
-        if not isinstance(layer.data, dict):
-            continue
-        if number == 0:
-            data = layer.data
-            continue
-        for key, value in layer.data.items():
-            try:
-                data = merged({key: value}, data, conflict=_Conflict)
-            except _Conflict as conflict:
-                notices.append(_conflict_notice(layer, conflict))
-                data = {**data, key: value}
-    skipped: list[Skipped] = []
-    for layer in layers:
-        skipped += [_from(piece, layer) for piece in layer.skipped if _still_missing(data, piece.path)]
-        notices += [_notice_from(notice, layer) for notice in layer.notices]
-    own = [piece for piece in skipped if piece.file == path]
-    others = [piece for piece in skipped if piece.file != path]
-    own = [Skipped(p.path, p.line, p.col, p.reason) for p in own]
-    layered = _Layered(path, data, layers)
-    return Document(path, data, layered, (*own, *others), layered.origins, tuple(notices))
-
-
-class _Layered(Mapping[Loc, Position]):
-    """Positions of merged data, looked up when asked: the last layer that has a loc wrote it."""
-
-    def __init__(self, path: Path, data: object, layers: list[Document]) -> None:
-        self.path, self._data, self._layers = path, data, layers[::-1]
-        self.origins = _Origins(self)
-        self._memo: dict[Loc, Document | None] = {}  # each loc once: layers may be layered themselves
-
-    def layer_of(self, loc: Loc) -> Document | None:
-        if loc in self._memo:
-            return self._memo[loc]
-        found = None
-        if has_path(self._data, loc):
-            found = next((layer for layer in self._layers if loc in layer.positions), None)
-        if len(self._memo) < 100_000:
-            self._memo[loc] = found
-        return found
-
-    def __getitem__(self, loc: Loc) -> Position:
-        if loc == ():
-            return (1, 1)
-        layer = self.layer_of(loc)
-        if layer is None:
-            raise KeyError(loc)
-        return layer.positions[loc]
-
-    def __contains__(self, loc: object) -> bool:
-        return loc == () or (isinstance(loc, tuple) and self.layer_of(loc) is not None)
-
-    def __iter__(self) -> Iterator[Loc]:
-        seen = dict.fromkeys(loc for layer in self._layers for loc in layer.positions)
-        return iter([loc for loc in seen if has_path(self._data, loc)])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-class _Origins(Mapping[Loc, Path]):
-    """The file of each position of merged data that lies outside the merged document's own file."""
-
-    def __init__(self, positions: _Layered) -> None:
-        self._positions = positions
-
-    def __getitem__(self, loc: Loc) -> Path:
-        layer = self._positions.layer_of(loc)
-        file = None if layer is None else layer.origins.get(loc, layer.path)
-        if file is None or file == self._positions.path:
-            raise KeyError(loc)
-        return file
-
-    def __iter__(self) -> Iterator[Loc]:
-        return iter([loc for loc in self._positions if loc in self])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-def _from(piece: Skipped, layer: Document) -> Skipped:
-    file = piece.file or layer.path
-    return Skipped(piece.path, piece.line, piece.col, piece.reason, file)
-
-
-def _notice_from(notice: Notice, layer: Document) -> Notice:
-    file = notice.file or layer.path
-    return Notice(notice.code, notice.severity, notice.line, notice.col, notice.message, file, notice.loc)
-
-
-def _still_missing(data: dict[str | int, object], loc: Loc) -> bool:
-    """Whether a left-out piece still matters: nothing set it, and its container is still there."""
-    return not has_path(data, loc) and has_path(data, loc[:-1])
-
-
-class _Conflict(Exception):
-    def __init__(self, loc: Loc, base_value: object) -> None:
-        super().__init__(loc)
-        self.loc, self.base_value = loc, base_value
-
-
-def _conflict_notice(layer: Document, conflict: _Conflict) -> Notice:
-    dotted = ".".join(map(str, conflict.loc))
-    msg = (
-        f"`{dotted}` is a dict here but a {type(conflict.base_value).__name__} in the base config, so the two "
-        "cannot be merged; add `_delete_=True` to the dict to replace the base value"
-    )
-    file = layer.origins.get(conflict.loc)
-    return Notice("IS003", "error", *position_of(layer, conflict.loc), msg, file)
 
 
 def _substitute(own: Document, base: Document) -> Document:

@@ -68,12 +68,23 @@ _LAZY = {
 }
 
 
+_NEEDS_TORCH = (
+    "initspec.{name} needs PyTorch, which is not installed; install it with `pip install initspec[torch]` "
+    "(initspec validate and initspec schema work without it)"
+)
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         msg = f"module 'initspec' has no attribute {name!r}"
         raise AttributeError(msg)
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as err:
+        if err.name != "torch":
+            raise
+        raise ImportError(_NEEDS_TORCH.format(name=name), name="torch") from err
 
 
 __all__ = [

@@ -19,16 +19,17 @@ _DESCRIPTION: Final = (
 
 _EXIT_CODES: Final = """exit codes:
   0  success
-  1  an invalid config (or a lint, with --strict)
-  2  a usage error, a plugin that cannot be imported, or a file that cannot be read or parsed"""
+  1  an invalid config, or a file that cannot be read or parsed (or a warning, with --strict)
+  2  a usage error: bad options, a missing path, a plugin that cannot be imported, bad [tool.initspec]"""
 
 _VALIDATE_EPILOG: Final = f"""\
 Directories are searched recursively for .json, .yaml, .yml, .toml and .py files (hidden files and
-directories, node_modules and __pycache__ are skipped). .py configs are read from their syntax tree and
-never executed; a value that would need running code is skipped with a note.
+directories, node_modules, __pycache__, non-regular files and [tool.initspec] exclude globs are
+skipped). .py configs are read from their syntax tree and never executed; a value that would need
+running code is skipped with a note. `_base_` works in every format; each file is read once.
 
-Each problem prints as `path:line:col: error: location: message`; lints print as warnings (errors with
---strict). The summary line goes to stderr.
+Each problem prints as `path:line:col: error: CODE location: message`; lints print as warnings (errors
+with --strict). `# initspec: ignore[CODE]` on a line suppresses it there. The summary goes to stderr.
 
 {_EXIT_CODES}"""
 
@@ -76,10 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from initspec.cli._validate import run_validate
+def _validate_command(args: argparse.Namespace) -> int:
+    from initspec.cli._validate import Options, run_validate
 
-    return run_validate(args.paths, fmt=args.format, strict=args.strict, out=sys.stdout, err=sys.stderr)
+    options = Options(strict=args.strict, target=args.target, max_bytes=args.max_bytes)
+    return run_validate(args.paths, fmt=args.format, options=options, out=sys.stdout, err=sys.stderr)
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -130,7 +132,7 @@ def _check_schema(path: Path, text: str) -> int:
     return 0
 
 
-def _explain(args: argparse.Namespace) -> int:
+def _explain_command(args: argparse.Namespace) -> int:
     from initspec.cli._explain import run_explain
 
     return run_explain(
@@ -207,13 +209,40 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     command.add_argument("paths", nargs="+", metavar="PATH", help="a config file, or a directory to search")
     command.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=("text", "json", "github", "sarif"),
         default="text",
-        help="text: path:line:col lines (default); json: one JSON object; github: workflow annotations",
+        help="text: path:line:col lines (default); json: one JSON object; github: workflow annotations; "
+        "sarif: a SARIF 2.1.0 log for code scanning",
     )
-    command.add_argument("--strict", action="store_true", help="treat lint warnings as errors")
+    command.add_argument(
+        "--strict", action="store_true", help="treat warnings as errors, and report unused suppressions"
+    )
+    command.add_argument(
+        "--target",
+        choices=("initspec", "mmengine"),
+        default="initspec",
+        help="mmengine: also report initspec-only extensions, for configs that must run under mmengine",
+    )
+    command.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="refuse files larger than N bytes (default 10000000, or max-bytes in [tool.initspec])",
+    )
     _add_plugin_option(command)
-    command.set_defaults(handler=_validate)
+    command.set_defaults(handler=_validate_command)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        msg = f"expected a positive number of bytes, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -263,4 +292,4 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="exit 1 when a `layer` name matches no module, or planning warns",
     )
     _add_plugin_option(command)
-    command.set_defaults(handler=_explain)
+    command.set_defaults(handler=_explain_command)

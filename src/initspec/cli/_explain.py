@@ -15,9 +15,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
-from initspec.cli._documents import Document, DocumentError, Loc, find_init_cfgs, load_document
-from initspec.cli._output import cfg_value, document_error, problem_diagnostic, skipped_note
+from initspec.cli._codes import problem_code
+from initspec.cli._output import cfg_value, display_path, document_error, problem_diagnostic, skipped_note
 from initspec.cli._validate import UsageError, skipped_inside
+from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document, location_of
 
 if TYPE_CHECKING:
     from torch import nn
@@ -61,6 +62,8 @@ def run_explain(
     _print_report(report, fmt, out)
     for message in warned:
         print(f"{config}: warning: {message}", file=err)
+    for line in _not_applied(doc):
+        print(line, file=err)
     return _strict_failures(report, warned, err) if strict else 0
 
 
@@ -97,6 +100,23 @@ def find_model_cfg(doc: Document) -> tuple[Loc, object] | None:
     return None
 
 
+def _not_applied(doc: Document) -> list[str]:
+    """A note for each init_cfg in the file that explain does not apply (it plans one, on the whole model)."""
+    found = find_model_cfg(doc)
+    applied = found[0] if found else None
+    notes = []
+    for loc, _raw in find_init_cfgs(doc.data):
+        if loc != applied and loc:
+            path, line, col = location_of(doc, loc)
+            where = ".".join(map(str, loc))
+            notes.append(
+                f"{display_path(path)}:{line}:{col}: note: {where} is not applied: explain plans one init_cfg "
+                "on the whole model (the top-level `init_cfg`, else `model.init_cfg`); nested ones are "
+                "applied by the modules built from them, which explain does not build"
+            )
+    return notes
+
+
 def _import_module(name: str) -> ModuleType:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as `python -m` does, so a project's own modules import
@@ -125,7 +145,11 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _build(factory: Callable[[], object]) -> nn.Module:
-    from torch import nn
+    try:
+        from torch import nn
+    except ModuleNotFoundError as err:
+        msg = "initspec explain needs PyTorch, which is not installed; install it with `pip install initspec[torch]`"
+        raise UsageError(msg) from err
 
     name = getattr(factory, "__qualname__", repr(factory))
     try:
@@ -152,7 +176,10 @@ def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
             plan = _make_plan(model, doc, found)
         except InitConfigError as err:
             loc, raw = found or ((), None)
-            lines = [problem_diagnostic("error", doc, loc, raw, p).text() for p in err.problems]
+            lines = [
+                problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
+                for p in err.problems
+            ]
             raise _Failed(lines) from err
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final, Literal, TextIO
 
-from initspec._errors import InitConfigError
-from initspec.cli._documents import Document, DocumentError, Loc, Skipped, find_init_cfgs, load_document
+from initspec._errors import InitConfigError, Problem
+from initspec.cli._codes import lint_code, problem_code
 from initspec.cli._output import (
     Diagnostic,
     Format,
@@ -18,47 +20,78 @@ from initspec.cli._output import (
     display_path,
     document_error,
     emit,
+    notice_diagnostic,
     problem_diagnostic,
     skipped_note,
     unchecked_note,
 )
+from initspec.cli._settings import Settings, SettingsError, find_settings
+from initspec.cli._suppress import apply_suppressions
+from initspec.cli._target import mmengine_problems
+from initspec.cli.documents import (
+    SUFFIXES,
+    Document,
+    DocumentError,
+    Limits,
+    Loader,
+    Loc,
+    Skipped,
+    find_init_cfgs,
+)
 from initspec.configs import INITIALIZERS
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
-__all__ = ["CONFIG_SUFFIXES", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
+__all__ = ["CONFIG_SUFFIXES", "Options", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
 
-CONFIG_SUFFIXES: Final = frozenset({".json", ".yaml", ".yml", ".toml", ".py"})
+CONFIG_SUFFIXES: Final = SUFFIXES
 _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
+_PLACEHOLDER: Final = "<placeholder>"
+Target = Literal["initspec", "mmengine"]
 
 
 class UsageError(Exception):
     """The command line asks for something that cannot be done (exit code 2)."""
 
 
-def run_validate(paths: Sequence[str], *, fmt: Format, strict: bool, out: TextIO, err: TextIO) -> int:
+@dataclass(frozen=True)
+class Options:
+    """How to check: lints as errors, the runtime the configs must suit, and the per-file byte cap."""
+
+    strict: bool = False
+    target: Target = "initspec"
+    max_bytes: int | None = None
+
+
+def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: TextIO, err: TextIO) -> int:
     """Validate the init_cfgs in ``paths``, print what was found, and return the exit code (0, 1 or 2)."""
     try:
-        files = find_config_files(paths)
-    except UsageError as error:
+        settings = find_settings(Path.cwd())
+        files = find_config_files(paths, settings)
+    except (UsageError, SettingsError) as error:
         print(f"initspec validate: error: {error}", file=err)
         return 2
+    max_bytes = options.max_bytes or settings.max_bytes or Limits().max_bytes
+    loader = Loader(Limits(max_bytes=max_bytes))
     results = Results()
+    checked = _Checked(options)
     for path in files:
-        _check_file(path, strict, results)
+        _check_file(loader, path, checked, results)
+    apply_suppressions(results, loader, settings, strict=options.strict)
     emit(results, fmt, out, err)
     return results.exit_code()
 
 
-def find_config_files(paths: Sequence[str]) -> list[Path]:
+def find_config_files(paths: Sequence[str], settings: Settings | None = None) -> list[Path]:
     """The files named in ``paths``, with directories searched for config files; each file once, in order.
 
-    A directory search skips hidden files and directories, ``node_modules`` and ``__pycache__``. A file named
-    directly is always checked, whatever its name.
+    A directory search skips hidden files and directories, ``node_modules``, ``__pycache__``, anything that is
+    not a regular file (a FIFO, a device, a socket) and what ``exclude`` names. A file named directly is always
+    checked, whatever its name (a non-regular one is then refused with an error).
 
     Raises:
         UsageError: a path does not exist.
     """
-    missing = [path for path in paths if not os.path.exists(path)]
+    missing = [path for path in paths if not os.path.lexists(path)]
     if missing:
         names = ", ".join(map(repr, missing))
         msg = f"no such file or directory: {names}; pass config files or directories that contain them"
@@ -66,38 +99,61 @@ def find_config_files(paths: Sequence[str]) -> list[Path]:
     found: dict[Path, None] = {}
     for name in paths:
         path = Path(name)
-        found.update(dict.fromkeys(_walk(path) if path.is_dir() else [path]))
+        found.update(dict.fromkeys(_walk(path, settings) if path.is_dir() else [path]))
     return list(found)
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, settings: Settings | None) -> Iterator[Path]:
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and d not in _SKIPPED_DIRS and not _excluded(Path(folder, d), settings)
+        )
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in CONFIG_SUFFIXES:
-                yield Path(folder, name)
+            path = Path(folder, name)
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES or _excluded(path, settings):
+                continue
+            if _is_regular(path):
+                yield path
 
 
-def _check_file(path: Path, strict: bool, results: Results) -> None:
+def _excluded(path: Path, settings: Settings | None) -> bool:
+    return settings is not None and settings.excluded(path)
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results) -> None:
     results.files += 1
     try:
-        doc = load_document(path)
+        doc = loader.load(path)
     except DocumentError as error:
-        results.unreadable += 1
         results.add(document_error(error))
         return
     found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
-    for loc, raw in find_init_cfgs(doc.data):
+    found += [notice_diagnostic(doc, notice) for notice in doc.notices if _relevant(notice.loc)]
+    for loc, raw in find_init_cfgs(doc.data, checked.found):
         if loc == () and not _plausible_root(raw):
             continue
         results.configs += 1
         if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
             found.append(unchecked_note(doc, loc))
         else:
-            found += _check_cfg(doc, loc, cfg_value(loc, raw), strict)
+            found += checked.diagnostics(doc, loc, cfg_value(loc, raw))
     own = display_path(path)  # the file's own lines first, then those in its _base_ configs
     for diagnostic in sorted(found, key=lambda d: (d.file != own, d.file, d.line, d.col)):
         results.add(diagnostic)
+
+
+def _relevant(loc: Loc | None) -> bool:
+    """File-level notices always count; a value's notice only inside an init_cfg."""
+    return loc is None or "init_cfg" in loc
 
 
 def _plausible_root(raw: object) -> bool:
@@ -117,10 +173,64 @@ def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
     return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
-def _check_cfg(doc: Document, loc: Loc, raw: object, strict: bool) -> list[Diagnostic]:
+_Finding = tuple[Severity, str, Problem]
+
+
+class _Checked:
+    """The findings of each init_cfg value checked in this run: a base's value, shared by every child, once."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
+        self._found: dict[int, tuple[object, list[_Finding]]] = {}
+
+    def diagnostics(self, doc: Document, loc: Loc, raw: object) -> list[Diagnostic]:
+        seen = self._found.get(id(raw))
+        if seen is None or seen[0] is not raw:
+            seen = (raw, _findings(raw, self.options))  # holding raw keeps its id from being reused
+            self._found[id(raw)] = seen
+        return [problem_diagnostic(severity, code, doc, loc, raw, p) for severity, code, p in seen[1]]
+
+
+def _findings(raw: object, options: Options) -> list[_Finding]:
+    lint: Severity = "error" if options.strict else "warning"
+    placeholders = _placeholders(raw)
+    found: list[_Finding] = [(lint, "IS205", problem) for problem in placeholders]
     try:
-        cfgs = parse_init_cfg(raw)
+        cfgs = parse_init_cfg(_filled(raw, placeholders))
     except InitConfigError as error:
-        return [problem_diagnostic("error", doc, loc, raw, problem) for problem in error.problems]
-    severity: Severity = "error" if strict else "warning"
-    return [problem_diagnostic(severity, doc, loc, raw, problem) for problem in lint_init_cfg(cfgs)]
+        return found + [("error", problem_code(p.message), p) for p in error.problems]
+    except RecursionError:
+        return [("error", "IS005", Problem((), "nested too deeply to check"))]
+    found += [(lint, lint_code(p.message), p) for p in lint_init_cfg(cfgs)]
+    if options.target == "mmengine":
+        found += [("error", "IS301", p) for p in mmengine_problems(raw)]
+    return found
+
+
+def _placeholders(raw: object) -> list[Problem]:
+    """``checkpoint=''`` in a Pretrained: a placeholder that users fill at run time (``--cfg-options``)."""
+    items = raw if isinstance(raw, list) else [raw]
+    single = not isinstance(raw, list)
+    return [
+        Problem(
+            (*(() if single else (index,)), "checkpoint"),
+            "placeholder: checkpoint is '' here; set it before init_weights (e.g. with --cfg-options)",
+        )
+        for index, item in enumerate(items)
+        if isinstance(item, dict) and item.get("type") == "Pretrained" and item.get("checkpoint") == ""
+    ]
+
+
+def _filled(raw: object, placeholders: list[Problem]) -> object:
+    """``raw`` with each placeholder checkpoint set to a stand-in, so the rest of the config is checked."""
+    if not placeholders:
+        return raw
+    if isinstance(raw, dict):
+        return {**raw, "checkpoint": _PLACEHOLDER}
+    if not isinstance(raw, list):
+        return raw
+    indices = {problem.loc[0] for problem in placeholders}
+    return [
+        {**item, "checkpoint": _PLACEHOLDER} if index in indices else item for index, item in enumerate(raw)
+    ]

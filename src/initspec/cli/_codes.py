@@ -1,0 +1,68 @@
+"""The stable code of every problem ``initspec validate`` reports, and how a message maps to its code."""
+
+from __future__ import annotations
+
+from typing import Final, Literal, NamedTuple
+
+__all__ = ["CODES", "Code", "lint_code", "problem_code"]
+
+
+class Code(NamedTuple):
+    """A problem code: its default severity and a one-line summary (the docs table is checked against it)."""
+
+    severity: Literal["error", "warning", "note"]
+    summary: str
+
+
+CODES: Final[dict[str, Code]] = {
+    "IS001": Code(
+        "error", "the file cannot be read: missing, not a regular file, over the byte cap, not UTF-8"
+    ),
+    "IS002": Code("error", "the file does not parse (syntax, a tag, an integer over 4,300 digits)"),
+    "IS003": Code(
+        "error", "a `_base_` problem: missing, cyclic, not literal, defined twice, or cannot merge"
+    ),
+    "IS004": Code("warning", "a `pkg::` base or `read_base()` package that is not installed"),
+    "IS005": Code("error", "over a limit: nesting depth, value budget, `_base_` depth or count"),
+    "IS100": Code("error", "an invalid value (type, range, closed set)"),
+    "IS101": Code("error", "an unknown initializer type"),
+    "IS102": Code("error", "an unknown key for the initializer"),
+    "IS103": Code("error", "a required argument or `type` is missing"),
+    "IS104": Code("error", "an override that sets arguments without a `type`"),
+    "IS200": Code("warning", "a lint: legal but suspicious"),
+    "IS201": Code("warning", "a config with neither `layer` nor `override`, which does nothing"),
+    "IS202": Code("warning", "both `bias` and `bias_prob` (bias_prob wins)"),
+    "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),
+    "IS204": Code("warning", "`layer` inside an override, which is ignored"),
+    "IS205": Code("warning", "a placeholder `checkpoint=''`, to be set before init_weights"),
+    "IS301": Code("error", "an initspec extension mmengine does not take (`--target mmengine`)"),
+    "IS401": Code("warning", "a YAML value that YAML 1.1 (PyYAML, mmengine) reads differently"),
+    "IS501": Code("note", "a value that is only known when the config runs, skipped"),
+    "IS502": Code("note", "an init_cfg not checked because a value inside it was skipped"),
+    "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
+    "IS901": Code("warning", "an unused suppression (`--strict`)"),
+}
+
+_PROBLEMS: Final = (
+    ("unknown initializer type", "IS101"),
+    ("unknown key", "IS102"),
+    ("missing required argument", "IS103"),
+    ("missing 'type'", "IS103"),
+    ("'type' is required when an override", "IS104"),
+)
+_LINTS: Final = (
+    ("initializes nothing", "IS201"),
+    ("both 'bias' and 'bias_prob'", "IS202"),
+    ("outside [a, b]", "IS203"),
+    ("'layer' is ignored inside an override", "IS204"),
+)
+
+
+def problem_code(message: str) -> str:
+    """The code of a ``parse_init_cfg`` problem, from its message (IS100 when no finer code fits)."""
+    return next((code for text, code in _PROBLEMS if text in message), "IS100")
+
+
+def lint_code(message: str) -> str:
+    """The code of a ``lint_init_cfg`` problem, from its message (IS200 when no finer code fits)."""
+    return next((code for text, code in _LINTS if text in message), "IS200")

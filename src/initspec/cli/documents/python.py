@@ -1,0 +1,422 @@
+"""The ``.py`` reader: run through an OpenMMLab config's module-level statements statically, never executing.
+
+Assignments (to names, keys and attributes), ``.update()``/``.merge()`` with mmengine's ConfigDict rules,
+``_base_`` (its values reachable as ``_base_.x``), ``read_base()`` imports and ``{{_base_.x}}`` are followed;
+anything else is left out and said so.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
+from initspec.cli.documents._pyvalues import INIT_CLASSES, Imported, Table
+from initspec.cli.documents.merge import merge_into, update_into
+from initspec.cli.documents.model import (
+    Bases,
+    Document,
+    DocumentError,
+    Limits,
+    Loc,
+    Notice,
+    Position,
+    line_col,
+    too_long_int,
+)
+
+__all__ = ["PyConfig", "read_python"]
+
+_SCOPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_LIST_METHODS: Final = frozenset({"append", "extend", "insert"})
+
+
+class PyConfig:
+    """A read ``.py`` config: its own variables, and its ``_base_`` as the file left it (None: no base)."""
+
+    def __init__(self, own: Document, base: Document | None) -> None:
+        self.own, self.base = own, base
+
+
+def read_python(path: Path, text: str, limits: Limits, bases: Bases) -> PyConfig:
+    """Evaluate ``path``'s module-level statements; its bases come from ``bases``.
+
+    Raises:
+        DocumentError: the file does not parse, or a value is over a limit.
+    """
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as err:
+        if "4300 digits" in str(err.msg):  # an integer literal over sys.get_int_max_str_digits()
+            raise _long_int(path, text) from err
+        raise DocumentError(path, f"invalid Python: {err.msg}", err.lineno, err.offset) from err
+    except ValueError as err:
+        raise _long_int(path, text) from err
+    except (RecursionError, MemoryError) as err:
+        reason = "nested too deeply or too large to parse"
+        raise DocumentError(path, f"invalid Python: {reason}", 1, 1, code="IS005") from err
+    module = _Module(path, text, limits, bases)
+    try:
+        module.run(tree.body)
+    except RecursionError as err:
+        raise DocumentError(path, "an expression is nested too deeply to evaluate", code="IS005") from err
+    return module.result()
+
+
+def _long_int(path: Path, text: str) -> DocumentError:
+    offset = too_long_int(text)
+    where = line_col(text, offset) if offset is not None else (1, 1)
+    return DocumentError(path, "an integer with more than 4,300 digits; write a smaller number", *where)
+
+
+class _Module:
+    """The module-level statements of one file, evaluated in order."""
+
+    def __init__(self, path: Path, text: str, limits: Limits, bases: Bases) -> None:
+        self.path, self.bases = path, bases
+        self.table = Table(path, limits)
+        self.eval = Evaluator(path, text, self.table)
+        self.notices: list[Notice] = []
+        self.text = text
+        self.inherited: Document | None = None
+
+    def run(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            try:
+                self._statement(statement)
+            except Unsupported as err:
+                self._unknown(statement, err.reason, err.node)
+
+    def _statement(self, statement: ast.stmt) -> None:
+        match statement:
+            case ast.Assign(targets=targets, value=value):
+                self._assign(targets, value, statement)
+            case ast.AnnAssign(target=target, value=value) if value is not None:
+                self._assign([target], value, statement)
+            case ast.AugAssign():
+                self._augment(statement)
+            case ast.Expr(value=ast.Call(func=ast.Attribute() as method) as call):
+                self._method(method, call)
+            case ast.Expr(value=ast.Constant()) | ast.Pass():
+                pass
+            case ast.With(items=[ast.withitem(context_expr=ast.Call(func=ast.Name(id="read_base")))]):
+                self._read_base(statement.body)
+            case ast.Import() | ast.ImportFrom():
+                self._import(statement)
+            case ast.Delete(targets=deleted):
+                for each in deleted:
+                    self._delete(each)
+            case _:
+                self._unknown(statement, f"`{short(statement)}` is not evaluated statically", statement)
+
+    # -- assignment ------------------------------------------------------------------------------------
+
+    def _assign(self, targets: list[ast.expr], value: ast.expr, statement: ast.stmt) -> None:
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if BASE_KEY in names:
+            self._set_base(value)
+            return
+        try:
+            result = self.eval.evaluate(value)
+        except Unsupported as err:
+            for target in targets:
+                self._store_missing(target, err)
+            self._note_if_init_cfg(statement, err.reason, err.node)
+            return
+        for target in targets:
+            self._store(target, result)
+
+    def _store(self, target: ast.expr, value: object) -> None:
+        match target:
+            case ast.Name(id=name):
+                self.eval.variables[name] = value
+                self.table.put(self.eval.namespace, name, value, self.eval.where(target))
+            case ast.Attribute(value=owner, attr=attr):
+                self._put_into(
+                    self.eval.evaluate(owner), attr, value, target, _attribute_at(self.eval, target)
+                )
+            case ast.Subscript(value=owner, slice=index):
+                self._put_into(
+                    self.eval.evaluate(owner),
+                    self.eval.evaluate(index),
+                    value,
+                    target,
+                    self.eval.where(index),
+                )
+            case _:
+                raise Unsupported(
+                    target, f"`{short(target)} = ...` unpacks, which is not evaluated statically"
+                )
+
+    def _put_into(
+        self, owner: object, key: object, value: object, target: ast.expr, where: tuple[Path, int, int]
+    ) -> None:
+        if isinstance(owner, dict) and isinstance(key, str | int):
+            self.table.put(owner, key, value, where)
+        elif isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner):
+            self.table.put(owner, key % len(owner), value, where)
+        else:
+            raise Unsupported(target, f"`{short(target)}` is not a key of a dict known statically")
+
+    def _store_missing(self, target: ast.expr, err: Unsupported) -> None:
+        missing = (*self.eval.where(err.node), err.reason)
+        if isinstance(target, ast.Name):
+            self.eval.variables.pop(target.id, None)
+            self.table.miss(self.eval.namespace, target.id, missing)
+            return
+        if isinstance(target, ast.Attribute | ast.Subscript):
+            try:
+                owner = self.eval.evaluate(target.value)
+                key = target.attr if isinstance(target, ast.Attribute) else self.eval.evaluate(target.slice)
+            except Unsupported:
+                return
+            if isinstance(key, str | int):
+                self.table.miss(owner, key, missing)
+
+    def _augment(self, statement: ast.AugAssign) -> None:
+        combined = ast.BinOp(left=_load(statement.target), op=statement.op, right=statement.value)
+        ast.copy_location(combined, statement)
+        self._assign([statement.target], combined, statement)
+
+    def _delete(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.eval.variables.pop(target.id, None)
+            self.eval.namespace.pop(target.id, None)
+            self.table.forget(self.eval.namespace, target.id)
+        elif isinstance(target, ast.Subscript | ast.Attribute):
+            owner = self.eval.evaluate(target.value)
+            key = target.attr if isinstance(target, ast.Attribute) else self.eval.evaluate(target.slice)
+            if isinstance(owner, dict) and isinstance(key, str | int):
+                owner.pop(key, None)
+                self.table.forget(owner, key)
+            elif isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner):
+                raise Unsupported(target, f"`del {short(target)}` shifts list items, which is not followed")
+
+    # -- methods ---------------------------------------------------------------------------------------
+
+    def _method(self, method: ast.Attribute, call: ast.Call) -> None:
+        owner = self.eval.evaluate(method.value)
+        if method.attr in {"update", "merge"} and isinstance(owner, dict):
+            other = self.eval.dict_call(
+                ast.Call(func=ast.Name("dict"), args=call.args, keywords=call.keywords)
+            )
+            if method.attr == "update":
+                update_into(other, owner, self.table.moved)
+            else:
+                conflict = self._merge_conflict(call)
+                merge_into(other, owner, allow_list_keys=True, conflict=conflict, moved=self.table.moved)
+            return
+        if (
+            method.attr == "pop"
+            and isinstance(owner, dict)
+            and len(call.args) in {1, 2}
+            and not call.keywords
+        ):
+            key = self.eval.evaluate(call.args[0])
+            if isinstance(key, str | int):
+                owner.pop(key, None)
+                self.table.forget(owner, key)
+                return
+        if method.attr in _LIST_METHODS and isinstance(owner, list) and not call.keywords:
+            self._list_method(owner, method.attr, call)
+            return
+        raise Unsupported(call, f"`{short(call)}` calls a method, which is not evaluated statically")
+
+    def _list_method(self, owner: list[object], name: str, call: ast.Call) -> None:
+        values = [self.eval.evaluate(arg) for arg in call.args]
+        where = self.eval.where(call)
+        if name == "append" and len(values) == 1:
+            self.table.put(owner, len(owner), values[0], where)
+        elif name == "extend" and len(values) == 1 and isinstance(values[0], list):
+            for item in values[0]:
+                self.table.put(owner, len(owner), item, where)
+        else:
+            raise Unsupported(call, f"`{short(call)}` is not evaluated statically")
+
+    def _merge_conflict(self, call: ast.Call) -> Callable[[Loc, object], Exception]:
+        def conflict(loc: Loc, base_value: object) -> Exception:
+            dotted = ".".join(map(str, loc))
+            kind = type(base_value).__name__
+            return Unsupported(
+                call, f"`{short(call)}` merges a dict into `{dotted}`, a {kind}, which mmengine refuses"
+            )
+
+        return conflict
+
+    # -- bases -----------------------------------------------------------------------------------------
+
+    def _set_base(self, value: ast.expr) -> None:
+        entries = self._base_entries(value)
+        if entries is None:
+            return
+        self.inherited = self.bases.inherit(entries)
+        self.eval.pending_base = self.inherited
+        self.eval.variables.pop(BASE_KEY, None)
+
+    def _base_entries(self, value: ast.expr) -> list[tuple[str, Position]] | None:
+        elements = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+        entries = []
+        for element in elements:
+            if not (isinstance(element, ast.Constant) and isinstance(element.value, str)):
+                why = f"`_base_` must list its paths as string literals, got `{short(element)}`"
+                self.notices.append(Notice("IS003", "error", *self.eval.at(element), why))
+                return None
+            entries.append((element.value, self.eval.at(element)))
+        return entries
+
+    def _read_base(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            if not isinstance(statement, ast.ImportFrom) or (
+                statement.module is None and not statement.level
+            ):
+                self._unknown(
+                    statement,
+                    f"`{short(statement)}` inside read_base() is not an import of a config",
+                    statement,
+                )
+                continue
+            found = self.bases.module(statement.module or "", statement.level, self.eval.at(statement))
+            if found is None:
+                self._bind_unknown(statement, "its config module could not be read")
+                continue
+            namespace = self.table.adopt(found)
+            for alias in statement.names:
+                self._bind_from(namespace, alias, statement)
+
+    def _bind_from(
+        self, namespace: dict[str | int, object], alias: ast.alias, statement: ast.ImportFrom
+    ) -> None:
+        names = (
+            [str(k) for k in namespace if not str(k).startswith("_")] if alias.name == "*" else [alias.name]
+        )
+        for name in names:
+            if name in namespace:
+                bound = alias.asname or name
+                self.eval.variables[bound] = namespace[name]
+                self.table.put(
+                    self.eval.namespace,
+                    bound,
+                    namespace[name],
+                    self.table.where(namespace, name) or self.eval.where(statement),
+                )
+            elif missing := self.table.missing_in(namespace).get(name):
+                self.table.miss(self.eval.namespace, alias.asname or name, missing)
+
+    def _import(self, statement: ast.Import | ast.ImportFrom) -> None:
+        for alias in statement.names:
+            if isinstance(statement, ast.Import):
+                bound = alias.asname or alias.name.split(".")[0]
+                dotted = alias.name if alias.asname else bound
+            else:
+                dotted, bound = (
+                    f"{'.' * statement.level}{statement.module or ''}.{alias.name}",
+                    alias.asname or alias.name,
+                )
+            if alias.name != "*":
+                self.eval.variables[bound] = Imported(dotted)
+
+    # -- what cannot be evaluated ----------------------------------------------------------------------
+
+    def _unknown(self, statement: ast.stmt, reason: str, node: ast.AST) -> None:
+        """Forget the names a statement binds, and say so when it may set an init_cfg."""
+        for name in _bound_names(statement):
+            self.eval.variables.pop(name.id, None)
+            why = f"`{name.id}` is assigned by `{short(statement)}`, which is not evaluated statically"
+            self.table.miss(self.eval.namespace, name.id, (*self.eval.where(name), why))
+        self._note_if_init_cfg(statement, reason, node)
+
+    def _bind_unknown(self, statement: ast.ImportFrom, reason: str) -> None:
+        for alias in statement.names:
+            if alias.name != "*":
+                name = alias.asname or alias.name
+                self.table.miss(
+                    self.eval.namespace, name, (*self.eval.where(statement), f"`{name}`: {reason}")
+                )
+
+    def _note_if_init_cfg(self, statement: ast.stmt, reason: str, node: ast.AST) -> None:
+        segment = "\n".join(self.eval.lines[statement.lineno - 1 : statement.end_lineno or statement.lineno])
+        if "init_cfg" in segment or _mutates_init_cfg_holder(statement, self.eval.variables):
+            message = f"may set an init_cfg, but is not checked: {reason}"
+            self.notices.append(Notice("IS503", "note", *self.eval.at(node), message))
+
+    def result(self) -> PyConfig:
+        own = self.table.document(self.eval.namespace, _is_config_key, _resolve_class)
+        own = Document(own.path, own.data, own.positions, own.skipped, own.origins, tuple(self.notices))
+        base = self.eval.variables.get(BASE_KEY)
+        if not isinstance(base, dict):  # never read, so never changed: the bases as they were merged
+            return PyConfig(own, self.inherited)
+        changed = self.table.document(base, lambda _name: True, _resolve_class)
+        notices = self.inherited.notices if self.inherited else ()
+        return PyConfig(
+            own,
+            Document(
+                changed.path, changed.data, changed.positions, changed.skipped, changed.origins, notices
+            ),
+        )
+
+
+def _resolve_class(value: object) -> object:
+    """``PretrainedInit`` (from mmengine, mmcv or initspec) becomes ``'Pretrained'``, as its registry names it."""
+    if isinstance(value, Imported):
+        return INIT_CLASSES.get(value.dotted, value)
+    return value
+
+
+def _is_config_key(name: str) -> bool:
+    return name != BASE_KEY and not name.startswith("__")
+
+
+def _attribute_at(evaluator: Evaluator, node: ast.Attribute) -> tuple[Path, int, int]:
+    """Where the attribute's name is written: ``x`` in ``_base_.model.x = ...``."""
+    line = node.end_lineno or node.lineno
+    text = evaluator.lines[line - 1].encode() if line <= len(evaluator.lines) else b""
+    start = (node.end_col_offset or 0) - len(node.attr.encode())
+    return evaluator.path, line, len(text[: max(start, 0)].decode(errors="replace")) + 1
+
+
+def _load(target: ast.expr) -> ast.expr:
+    copied = ast.parse(ast.unparse(target), mode="eval").body
+    return ast.copy_location(copied, target)
+
+
+def _bound_names(statement: ast.stmt) -> list[ast.Name]:
+    """Module-level names a statement binds, including ``x`` in ``x[0] = ...``."""
+    names: dict[str, ast.Name] = {}
+    if isinstance(statement, _SCOPES):
+        return [ast.Name(statement.name, lineno=statement.lineno, col_offset=statement.col_offset)]
+    for node in ast.walk(statement):
+        target = _root_name(node) if isinstance(node, ast.Subscript | ast.Attribute) else node
+        if isinstance(target, ast.Name) and isinstance(getattr(node, "ctx", None), ast.Store):
+            names.setdefault(target.id, target)
+    return list(names.values())
+
+
+def _root_name(node: ast.expr) -> ast.Name | None:
+    while isinstance(node, ast.Subscript | ast.Attribute):
+        node = node.value
+    return node if isinstance(node, ast.Name) else None
+
+
+def _mutates_init_cfg_holder(statement: ast.stmt, variables: dict[str, object]) -> bool:
+    """Whether the statement changes a variable that holds an ``init_cfg`` somewhere (``model.x(...)``)."""
+    for node in ast.walk(statement):
+        root = _root_name(node) if isinstance(node, ast.Attribute | ast.Subscript) else None
+        if root is not None and _holds_init_cfg(variables.get(root.id)):
+            return True
+    return False
+
+
+def _holds_init_cfg(value: object) -> bool:
+    seen: set[int] = set()
+    stack = [value]
+    while stack:  # each container once: values may share containers (``a = dict(x=a, y=a)``)
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, dict | list):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict) and "init_cfg" in node:
+            return True
+        stack.extend(node.values() if isinstance(node, dict) else node)
+    return False

@@ -10,18 +10,18 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError, InitWarning
+from initspec._errors import InitWarning
 from initspec._options import check_seed
 from initspec._walker import protocol, transaction
 from initspec._walker.context import ACTIVE, SCOPE, UNSET, Options, Scope, resolve
 from initspec._walker.order import plan_module
 from initspec._walker.overwrites import all_writes, last_writes
 from initspec._walker.rules import PlanBuilder
-from initspec._walker.shards import holds_no_data
+from initspec._walker.run import credit_of, meta_only, require_seed_for_shards, run_nested
 from initspec._walker.steps import CallStep, Step
 from initspec._walker.tracking import Credit, WriteLog
 from initspec.registry import parse_init_cfg
-from initspec.report import InitReport, ParamRecord, init_args
+from initspec.report import InitReport, ParamRecord
 
 __all__ = [
     "InitOptions",
@@ -84,7 +84,7 @@ class InitPlan:
         builder = self._builder
         steps = self.effective_steps(skip_overwritten)
         if seed is None:
-            _require_seed_for_shards(steps)
+            require_seed_for_shards(steps)
         outer = ACTIVE.get()
         ran = outer.ran if outer is not None else set()
         saved = transaction.save(steps) if outer is None else None
@@ -95,7 +95,7 @@ class InitPlan:
                 if outer is None:
                     self._run_outermost(steps, seed, log)
                 else:
-                    _run_nested(steps, seed, log)
+                    run_nested(steps, seed, log)
                 self._check_model_code(ran)
         except BaseException:
             if saved is not None:
@@ -103,7 +103,7 @@ class InitPlan:
             raise
         finally:
             ACTIVE.reset(token)
-        if not _meta_only(builder):  # a meta model is planned, not initialized: init_weights must run again
+        if not meta_only(builder):  # a meta model is planned, not initialized: init_weights must run again
             for module in builder.marks:
                 protocol.set_init(module)
         return self.report()
@@ -168,44 +168,6 @@ class InitPlan:
                     prefix + name, tuple(tensor.shape), kind, args, source, buffer
                 )
         return records
-
-
-def credit_of(step: Step) -> Credit:
-    """What the report says of a step: its initializer (or Pretrained), arguments and source."""
-    kind = "Pretrained" if step.role == "load" else step.init.type
-    return kind, init_args(step.init, step.role), str(step.source)
-
-
-def _run_nested(steps: list[Step | CallStep], seed: int | None, log: WriteLog | None) -> None:
-    """Run a nested plan (inside model code): its own writes are logged as its steps, not as model code."""
-    for step in steps:
-        if isinstance(step, CallStep):
-            step.call()
-        elif log is None:
-            step.run(seed)
-        else:
-            with log.paused():
-                step.run(seed)
-            log.record(step.name, credit_of(step))
-
-
-def _meta_only(builder: PlanBuilder) -> bool:
-    """Whether every parameter of the planned model is on the meta device (so nothing was written)."""
-    params = builder.tree.params
-    return bool(params) and all(holds_no_data(tensor) for _, tensor in params)
-
-
-def _require_seed_for_shards(steps: list[Step | CallStep]) -> None:
-    """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
-    sharded = [s.name for s in steps if isinstance(s, Step) and s.needs_seed]
-    if sharded:
-        listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
-        msg = (
-            f"sharded parameters need a seed: {listed} are DTensors, and torch's random ops give every rank "
-            "the same values on a CPU/gloo mesh and world-size-dependent values elsewhere; pass seed=<int> "
-            "so each rank draws its slice of one fixed tensor"
-        )
-        raise InitPlanError(msg)
 
 
 def plan_init(module: nn.Module, init_cfg: object, *, strict: bool = False) -> InitPlan:

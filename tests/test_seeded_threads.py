@@ -45,7 +45,11 @@ def test_parallel_fill_equals_serial_fill(cfg: dict[str, object], monkeypatch: p
 
 @pytest.mark.parametrize(
     ("local", "shape", "offset"),
-    [((300, 500), (600, 500), (300, 0)), ((600, 250), (600, 500), (0, 250)), ((7, 70000), (9, 70000), (1, 0))],
+    [
+        ((300, 500), (600, 500), (300, 0)),
+        ((600, 250), (600, 500), (0, 250)),
+        ((7, 70000), (9, 70000), (1, 0)),
+    ],
     ids=["rows", "columns", "rows-across-blocks"],
 )
 def test_parallel_shard_fill_equals_serial_and_the_global_slice(

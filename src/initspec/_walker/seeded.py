@@ -24,7 +24,15 @@ import torch
 from initspec._errors import InitWarning
 from initspec._walker.shards import local_view
 
-__all__ = ["BLOCK", "THREADS_ENV", "block_runs", "fill_seeded", "generator_for", "seed_threads", "stable_seed"]
+__all__ = [
+    "BLOCK",
+    "THREADS_ENV",
+    "block_runs",
+    "fill_seeded",
+    "generator_for",
+    "seed_threads",
+    "stable_seed",
+]
 
 BLOCK: Final = 1 << 16
 """Elements per seeded block; part of the definition of ``seed=`` values, so never change it."""

@@ -172,7 +172,9 @@ class PlanBuilder:
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
         checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
-        state = extract_state_dict(checkpoint, prefix=cfg.prefix, source=cfg.checkpoint)
+        state = extract_state_dict(
+            checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
+        )
         match = match_state_dict(module, state)
         if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
             listed = "; ".join(problem for _, problem in match.incompatible[:5])

@@ -25,6 +25,7 @@ class Source(NamedTuple):
     entry: int = 0
     override: int | None = None
     name: str = ""
+    match: str = ""  # for a glob override name: the path this write is for
 
     def __str__(self) -> str:
         if self.kind == "untouched":
@@ -33,7 +34,7 @@ class Source(NamedTuple):
             return f"user-defined init_weights of {self.name} ({self.owner or '<root>'})"
         where = self.label
         if self.override is not None:
-            where += f" (name={self.name!r})"
+            where += f" (name={self.name!r} -> {self.match!r})" if self.match else f" (name={self.name!r})"
         return f"{where} from {self.name}" if self.kind == "checkpoint" and self.override is None else where
 
     @property

@@ -259,8 +259,7 @@ def _unmatched_glob(owner: Node, pattern: str, source: Source, path: str) -> str
 
 def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     module = owner.module
-    choices = [n for n, _ in module.named_modules() if n] + [n for n, _ in module.named_parameters()]
-    hint = did_you_mean(name, choices, n=3) or "."
+    hint = did_you_mean(name, candidates(module), n=3) or "."
     kids = ", ".join(n for n, _ in module.named_children()) or "none"
     return (
         f"{source.label}: module '{path or '<root>'}' ({type(module).__name__}) has no "

@@ -100,7 +100,8 @@ def _fill_base(
                     flat[start : start + hi - lo].copy_(block[lo - k * BLOCK : hi - k * BLOCK])
             if transform is not None:
                 for start, lo, hi in pieces:
-                    transform(flat[start : start + hi - lo], shape)
+                    for at in range(start, start + hi - lo, SERIAL_OP):
+                        transform(flat[at : min(at + SERIAL_OP, start + hi - lo)], shape)
 
     workers = _workers(len(groups), out.device)
     if workers == 1:
@@ -124,6 +125,10 @@ def _by_block(runs: Iterator[tuple[int, int, int, int]]) -> list[_Group]:
         groups[-1][1].append((local_start, lo, hi))
     return groups
 
+
+SERIAL_OP: Final = 1 << 15
+"""torch's ``GRAIN_SIZE``: an elementwise op this small runs on the calling thread. Mapping a block in such
+pieces keeps each pool thread from starting an OpenMP team of its own (threads x teams oversubscribe)."""
 
 MIN_BLOCKS_PER_THREAD: Final = 8
 """Below this many blocks per thread, a pool costs more than it saves."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from typing import Any
+
 import pytest
 import torch
 from torch import nn
@@ -130,3 +134,28 @@ def test_blockwise_transform_equals_the_whole_tensor_transform(
     layer = nn.Linear(shape[1], shape[0], bias=False)
     fill_seeded(layer.weight.data, base, transform, 11, "w")
     assert torch.equal(layer.weight.data, reference)
+
+
+def _fill_in_child(queue: Any) -> None:
+    layer = nn.Linear(BLOCK // 100 + 7, 701)
+    initialize(layer, CFGS[0], seed=5)
+    queue.put(layer.weight.detach().numpy().tobytes())  # bytes: a tensor would outlive the child's fds
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_pool(parallel: None) -> None:
+    """After fork the parent's pool threads do not exist in the child: the child starts a pool and finishes."""
+    layer = nn.Linear(BLOCK // 100 + 7, 701)
+    initialize(layer, CFGS[0], seed=5)  # the parent's pool now exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_fill_in_child, args=(queue,))
+    child.start()
+    try:
+        got = queue.get(timeout=60)
+        child.join(timeout=60)
+    finally:
+        if child.is_alive():  # hung on the parent's dead pool: do not leave it behind
+            child.kill()
+    assert child.exitcode == 0
+    assert got == layer.weight.detach().numpy().tobytes()

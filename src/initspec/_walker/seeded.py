@@ -167,6 +167,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="initspec-seed")
 
 
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads: start new pools there
+    os.register_at_fork(after_in_child=_pool.cache_clear)
+
+
 def _draw(values: torch.Tensor, k: int, base: Base, seed: int, name: str) -> torch.Tensor:
     """Fill ``values`` (one whole block) with block ``k``'s base draws."""
     generator = torch.Generator(device=values.device)

@@ -16,7 +16,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Final, Literal
 
 import torch
@@ -109,8 +109,12 @@ def _fill_base(
         return
     step = -(-len(groups) // workers)
     chunks = [groups[i : i + step] for i in range(0, len(groups), step)]
-    for done in _pool(len(chunks)).map(fill, chunks):
-        del done  # map re-raises a worker's exception here
+    futures = [_pool(len(chunks)).submit(fill, chunk) for chunk in chunks]
+    try:
+        for future in futures:
+            future.result()  # re-raises a worker's exception here
+    finally:  # even on KeyboardInterrupt: no thread may still write while the transaction restores
+        wait(futures)
 
 
 _Group = tuple[int, list[tuple[int, int, int]]]

@@ -102,3 +102,12 @@ def test_report_names_the_machine_and_command(smoke: dict[str, Any]) -> None:
     assert "| case | contender | median | min–max | ratio to plain | target | met? |" in out
     machine = smoke["data"]["machine"]
     assert machine["torch_threads"] == 2 and machine["torch"]
+
+
+@pytest.mark.parametrize("script", ["seeded.py", "load_then_init.py"])
+def test_issue_16_benchmarks_run_in_smoke_mode(script: str) -> None:
+    """The seeded-pool and load-then-init benchmarks run end to end at tiny sizes and print their table."""
+    command = [sys.executable, str(ROOT / "benchmarks" / script), "--smoke"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| contender |" in done.stdout or "| weight |" in done.stdout

@@ -356,10 +356,15 @@ def test_describe_lists_every_problem() -> None:
 
 
 def test_describe_hints_at_prefix_when_nothing_matches() -> None:
-    """When no key matches, describe() suggests setting a prefix."""
+    """When no key matches, describe() suggests a prefix: the one the keys carry, or a generic one."""
     match = match_state_dict(nn.Linear(1, 1), {"backbone.weight": torch.ones(1, 1)})
     assert isinstance(match, StateDictMatch)
-    assert "set prefix" in match.describe("ck.pth")
+    assert (
+        "hint: 100% of the checkpoint's keys start with 'backbone.'; add prefix='backbone'"
+        in match.describe("x")
+    )
+    unrelated = match_state_dict(nn.Linear(1, 1), {"neck.conv": torch.ones(1, 1)})
+    assert "set prefix" in unrelated.describe("ck.pth")
 
 
 def test_copy_into_writes_parameters_and_buffers() -> None:

@@ -62,8 +62,8 @@ MMENGINE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 # Arguments mmengine's Caffe2XavierInit forces (passing them raises "got multiple values").
 MMENGINE_FIXED = {"Caffe2Xavier": {"a", "mode", "nonlinearity", "distribution"}}
-# initspec-only arguments (DESIGN: Pretrained ``strict`` raises before any write).
-EXTENSIONS = {"Pretrained": {"strict"}}
+# initspec-only arguments (DESIGN: Pretrained ``strict`` raises before any write; ``revise_keys`` rewrites keys).
+EXTENSIONS = {"Pretrained": {"strict", "revise_keys"}}
 # Keys that are not constructor arguments in mmengine: the registry key and the override list.
 NOT_ARGUMENTS = {"type", "override"}
 

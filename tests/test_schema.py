@@ -33,7 +33,11 @@ CROSS_FIELD = {
 PARSER_LAXER = {
     "override-init-null": "{name, init: None} is Override's Python constructor shape, not the flat file form",
 }
-EXCEPTIONS = {**CROSS_FIELD, **PARSER_LAXER}
+# Inputs the schema accepts and the parser rejects: JSON Schema has no check of Python's regex syntax.
+PARSER_STRICTER = {
+    "pretrained-revise-keys-bad-pattern": "a revise_keys pattern must compile as a Python regex",
+}
+EXCEPTIONS = {**CROSS_FIELD, **PARSER_LAXER, **PARSER_STRICTER}
 
 DRAFT_07_KEYWORDS = frozenset(Draft7Validator.META_SCHEMA["properties"])
 EDITOR_KEYWORDS = frozenset({"defaultSnippets", "doNotSuggest", "enumDescriptions", "markdownDescription"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -13,6 +13,7 @@ import torch.hub
 
 from initspec._checkpoint_io import check_map_location, read_file
 from initspec._errors import CheckpointError, did_you_mean
+from initspec._keyhints import key_hint, revise
 from initspec._sources import resolve
 
 __all__ = [
@@ -74,7 +75,11 @@ def load_checkpoint(
 
 
 def extract_state_dict(
-    checkpoint: Mapping[str, Any], *, prefix: str | None = None, source: str = "<checkpoint>"
+    checkpoint: Mapping[str, Any],
+    *,
+    prefix: str | None = None,
+    revise_keys: Sequence[tuple[str, str]] = (),
+    source: str = "<checkpoint>",
 ) -> dict[str, torch.Tensor]:
     """Take the tensors out of a loaded checkpoint, with mmengine's key fixes.
 
@@ -86,13 +91,23 @@ def extract_state_dict(
         prefix: keep only the keys under this prefix, with the prefix removed; a missing trailing dot is
             added (``"backbone"`` works like ``"backbone."``). Without a prefix, a leading ``module.``
             (left by ``DataParallel``) is removed instead.
+        revise_keys: ``(pattern, replacement)`` regex pairs applied in order to every key after the prefix
+            handling above, as ``re.sub(pattern, replacement, key)`` (mmengine's ``revise_keys``).
         source: how the checkpoint is named in error messages.
 
     Returns:
         Key -> tensor, with the keys fixed as above.
 
     Raises:
-        CheckpointError: ``prefix`` matches no key, or ``state_dict`` is not a mapping.
+        CheckpointError: ``prefix`` matches no key, ``state_dict`` is not a mapping, or ``revise_keys`` maps
+            two keys to one.
+
+    Example:
+        >>> import torch
+        >>> from initspec.checkpoint import extract_state_dict
+        >>> ckpt = {"state_dict": {"backbone.blocks.0.w": torch.zeros(1)}}
+        >>> list(extract_state_dict(ckpt, prefix="backbone", revise_keys=[("^blocks[.]", "layers.")]))
+        ['layers.0.w']
     """
     raw = checkpoint.get("state_dict", checkpoint)
     if not isinstance(raw, Mapping):
@@ -100,8 +115,10 @@ def extract_state_dict(
         raise CheckpointError(msg)
     tensors = {str(key): value for key, value in raw.items() if isinstance(value, torch.Tensor)}
     if prefix is None:
-        return {_MODULE_PREFIX.sub("", key): value for key, value in tensors.items()}
-    return _under_prefix(tensors, prefix if prefix.endswith(".") else prefix + ".", source)
+        tensors = {_MODULE_PREFIX.sub("", key): value for key, value in tensors.items()}
+    else:
+        tensors = _under_prefix(tensors, prefix if prefix.endswith(".") else prefix + ".", source)
+    return revise(tensors, revise_keys, source)
 
 
 def _under_prefix(tensors: dict[str, torch.Tensor], prefix: str, source: str) -> dict[str, torch.Tensor]:
@@ -129,6 +146,8 @@ class StateDictMatch:
         mismatched: ``(key, checkpoint shape, module shape)`` for keys present in both with other shapes.
         incompatible: ``(key, problem)`` for keys of the right shape whose tensor cannot be copied (see
             :func:`check_loadable`); they are never loaded.
+        hint: when most checkpoint keys are unexpected, the one ``prefix`` or ``revise_keys`` that would
+            match them, else ``""``.
     """
 
     loadable: dict[str, torch.Tensor]
@@ -136,6 +155,7 @@ class StateDictMatch:
     unexpected: tuple[str, ...]
     mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
     incompatible: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
 
     @property
     def ok(self) -> bool:
@@ -158,7 +178,9 @@ class StateDictMatch:
         lines += [f"  cannot load {problem}" for _, problem in self.incompatible[:_LISTED_KEYS]]
         if len(self.incompatible) > _LISTED_KEYS:
             lines.append(f"  ... and {len(self.incompatible) - _LISTED_KEYS} more tensors that cannot load")
-        if not self.loadable and self.unexpected:
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        elif not self.loadable and self.unexpected:
             lines.append("  no key matched: if the checkpoint holds a larger model, set prefix to its part")
         return "\n".join(lines)
 
@@ -195,12 +217,14 @@ def match_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Ten
             incompatible.append((key, problem))
         else:
             loadable[key] = state_dict[key]
+    unexpected = tuple(key for key in state_dict if key not in expected)
     return StateDictMatch(
         loadable=loadable,
         missing=tuple(key for key in missing if not key.endswith("num_batches_tracked")),
-        unexpected=tuple(key for key in state_dict if key not in expected),
+        unexpected=unexpected,
         mismatched=tuple(mismatched),
         incompatible=tuple(incompatible),
+        hint=key_hint(tuple(state_dict), unexpected, missing),
     )
 
 

@@ -36,6 +36,7 @@ def install(
     seed: int | None = UNSET,  # type: ignore[assignment]
     skip_overwritten: bool = UNSET,  # type: ignore[assignment]
     strict: bool = UNSET,  # type: ignore[assignment]
+    require_complete: bool = UNSET,  # type: ignore[assignment]
 ) -> None:
     """Make every subclass of mmengine's ``BaseModule`` validate ``init_cfg`` and initialize through initspec.
 
@@ -52,7 +53,7 @@ def install(
         >>> initspec.mmengine.install(skip_overwritten=False)  # doctest: +SKIP
     """
     base = _base_module()
-    INSTALLED[0] = Scope(seed, skip_overwritten, strict)
+    INSTALLED[0] = Scope(seed, skip_overwritten, strict, require_complete)
     if _SAVED:
         return
     _SAVED.update(init=base.__dict__["__init__"], init_weights=base.__dict__["init_weights"])

@@ -61,9 +61,9 @@ class BaseModule(nn.Module):
     def is_init(self, value: bool) -> None:
         self._is_init = value
 
-    def plan_init_weights(self, *, strict: bool = False) -> InitPlan:
+    def plan_init_weights(self, *, strict: bool = False, require_complete: bool = False) -> InitPlan:
         """What :meth:`init_weights` would write, in order, without writing anything."""
-        return plan_init_weights(self, strict=strict)
+        return plan_init_weights(self, strict=strict, require_complete=require_complete)
 
     @protocol.generic
     def init_weights(
@@ -72,6 +72,7 @@ class BaseModule(nn.Module):
         seed: int | None = UNSET,  # type: ignore[assignment]
         skip_overwritten: bool = UNSET,  # type: ignore[assignment]
         strict: bool = UNSET,  # type: ignore[assignment]
+        require_complete: bool = UNSET,  # type: ignore[assignment]
     ) -> InitReport:
         """Initialize this module and its children in mmengine's order, and report what wrote each parameter.
 
@@ -83,11 +84,19 @@ class BaseModule(nn.Module):
             seed: Draw each tensor from a generator seeded from ``(seed, qualified name)``.
             skip_overwritten: Write each tensor once; ``False`` reproduces mmengine's random stream.
             strict: Turn lints (configs that write nothing, unmatched ``layer`` names) into errors.
+            require_complete: Raise ``InitPlanError`` before any write if a parameter (on a meta model,
+                also a floating buffer) would be left untouched; see docs/report.md.
 
         An option not passed comes from an enclosing ``initspec.init_options`` block, else from
-        ``initspec.mmengine.install()``, else the defaults ``None``, ``True`` and ``False``.
+        ``initspec.mmengine.install()``, else the defaults ``None``, ``True``, ``False`` and ``False``.
         """
-        return run_init_weights(self, seed=seed, skip_overwritten=skip_overwritten, strict=strict)
+        return run_init_weights(
+            self,
+            seed=seed,
+            skip_overwritten=skip_overwritten,
+            strict=strict,
+            require_complete=require_complete,
+        )
 
     def __repr__(self) -> str:
         text = super().__repr__()

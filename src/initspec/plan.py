@@ -14,11 +14,12 @@ from initspec._errors import InitWarning
 from initspec._options import check_seed
 from initspec._walker import protocol, transaction
 from initspec._walker.context import ACTIVE, SCOPE, UNSET, Options, Scope, resolve
+from initspec._walker.coverage import check_complete, meta_only
 from initspec._walker.order import plan_module
 from initspec._walker.overwrites import all_writes, last_writes
 from initspec._walker.rules import PlanBuilder
-from initspec._walker.run import credit_of, meta_only, require_seed_for_shards, run_nested
-from initspec._walker.steps import CallStep, Step
+from initspec._walker.run import credit_of, run_nested
+from initspec._walker.steps import CallStep, Step, require_seed_for_shards
 from initspec._walker.tracking import Credit, WriteLog
 from initspec.registry import parse_init_cfg
 from initspec.report import InitReport, ParamRecord
@@ -103,7 +104,9 @@ class InitPlan:
             raise
         finally:
             ACTIVE.reset(token)
-        if not meta_only(builder):  # a meta model is planned, not initialized: init_weights must run again
+        if not meta_only(
+            builder.tree
+        ):  # a meta model is planned, not initialized: init_weights must run again
             for module in builder.marks:
                 protocol.set_init(module)
         return self.report()
@@ -170,12 +173,15 @@ class InitPlan:
         return records
 
 
-def plan_init(module: nn.Module, init_cfg: object, *, strict: bool = False) -> InitPlan:
+def plan_init(
+    module: nn.Module, init_cfg: object, *, strict: bool = False, require_complete: bool = False
+) -> InitPlan:
     """Resolve ``init_cfg`` against ``module`` as mmengine's ``initialize`` would, writing nothing.
 
     Raises ``InitConfigError`` for a bad config, and ``InitPlanError`` or ``CheckpointError`` when the config
     does not fit the model: a missing override name, a fan-based initializer on a 1-D weight, an unreadable
-    checkpoint, or with ``strict=True`` a lint such as a ``layer`` name that matches nothing.
+    checkpoint, with ``strict=True`` a lint such as a ``layer`` name that matches nothing, and with
+    ``require_complete=True`` a parameter (on a meta model, also a floating buffer) that no step writes.
 
     Example:
         >>> import torch
@@ -191,6 +197,8 @@ def plan_init(module: nn.Module, init_cfg: object, *, strict: bool = False) -> I
     for i, cfg in enumerate(cfgs):
         builder.run_cfg(builder.tree.root_index, cfg, i)
     builder.check_layers()
+    if require_complete:
+        check_complete(builder)
     return InitPlan(builder)
 
 
@@ -201,6 +209,7 @@ def initialize(
     seed: int | None = None,
     skip_overwritten: bool = True,
     strict: bool = False,
+    require_complete: bool = False,
 ) -> InitReport:
     """Plan ``init_cfg`` against ``module``, then apply it; see :func:`plan_init` and :meth:`InitPlan.apply`.
 
@@ -212,19 +221,29 @@ def initialize(
         >>> report["0.weight"].source
         'init_cfg[0]'
     """
-    return plan_init(module, init_cfg, strict=strict).apply(seed=seed, skip_overwritten=skip_overwritten)
+    plan = plan_init(module, init_cfg, strict=strict, require_complete=require_complete)
+    return plan.apply(seed=seed, skip_overwritten=skip_overwritten)
 
 
-def plan_init_weights(module: nn.Module, *, strict: bool = False, prefix: str = "") -> InitPlan:
+def plan_init_weights(
+    module: nn.Module, *, strict: bool = False, require_complete: bool = False, prefix: str = ""
+) -> InitPlan:
     """Plan ``module.init_weights()`` for a ``BaseModule`` tree in mmengine's order, writing nothing."""
     builder = PlanBuilder(module, strict=strict, prefix=prefix)
     plan_module(builder, builder.tree.root_index)
     builder.check_layers()
+    if require_complete:
+        check_complete(builder)
     return InitPlan(builder)
 
 
 def run_init_weights(
-    module: nn.Module, *, seed: object = UNSET, skip_overwritten: object = UNSET, strict: object = UNSET
+    module: nn.Module,
+    *,
+    seed: object = UNSET,
+    skip_overwritten: object = UNSET,
+    strict: object = UNSET,
+    require_complete: object = UNSET,
 ) -> InitReport:
     """The generic ``init_weights``: initspec's ``BaseModule``'s, and mmengine's once installed.
 
@@ -232,13 +251,13 @@ def run_init_weights(
     ``init_options`` block, else ``initspec.mmengine.install()``'s defaults, else the built-in defaults.
     """
     active = ACTIVE.get()
-    prefix = ""
+    prefix, complete = "", False  # a nested run is model code's: the outermost plan counted it as covered
     if active is not None:  # a nested call from a parent's init_weights: its options win
         seed, skip, strict_ = active.seed, active.skip_overwritten, active.strict
         prefix = active.prefix
         active.ran.add(id(module))
     else:
-        seed, skip, strict_ = resolve(seed, skip_overwritten, strict)
+        seed, skip, strict_, complete = resolve(seed, skip_overwritten, strict, require_complete)
     if protocol.is_init(module):
         warnings.warn(
             f"init_weights of {type(module).__name__} has been called more than once; "
@@ -247,7 +266,7 @@ def run_init_weights(
             stacklevel=3,
         )
         return InitReport({}, module=type(module).__name__)
-    plan = plan_init_weights(module, strict=strict_, prefix=prefix)
+    plan = plan_init_weights(module, strict=strict_, require_complete=complete, prefix=prefix)
     report = plan.apply(seed=check_seed(seed), skip_overwritten=skip)
     if active is not None:
         return report  # the outermost run logs the summary
@@ -271,11 +290,12 @@ def init_options(
     seed: int | None = UNSET,  # type: ignore[assignment]
     skip_overwritten: bool = UNSET,  # type: ignore[assignment]
     strict: bool = UNSET,  # type: ignore[assignment]
+    require_complete: bool = UNSET,  # type: ignore[assignment]
 ) -> Iterator[InitOptions]:
     """Set the options of every ``init_weights`` run inside the block, including model-code roots.
 
     An option not given keeps its value from ``initspec.mmengine.install()``, or the built-in default
-    (``seed=None``, ``skip_overwritten=True``, ``strict=False``). The value's ``.report`` is the
+    (``seed=None``, ``skip_overwritten=True``, ``strict=False``, ``require_complete=False``). The value's ``.report`` is the
     ``InitReport`` of the outermost ``init_weights`` run inside the block (``None`` until one has run).
 
     Example:
@@ -293,7 +313,7 @@ def init_options(
         'Constant'
     """
     given: object = seed
-    scope = Scope(UNSET if given is UNSET else check_seed(given), skip_overwritten, strict)
+    scope = Scope(UNSET if given is UNSET else check_seed(given), skip_overwritten, strict, require_complete)
     token = SCOPE.set(scope)
     try:
         yield scope

@@ -45,6 +45,7 @@ class Scope:
     seed: int | _Unset | None = UNSET
     skip_overwritten: bool | _Unset = UNSET
     strict: bool | _Unset = UNSET
+    require_complete: bool | _Unset = UNSET
     report: Any = None
     tail: Any = field(default=None, repr=False)  # the WriteLog of model code after the outermost run
 
@@ -53,7 +54,9 @@ SCOPE: ContextVar[Scope | None] = ContextVar("initspec_scope", default=None)
 INSTALLED: list[Scope] = [Scope()]  # defaults of initspec.mmengine.install(), replaced on each install
 
 
-def resolve(seed: object, skip_overwritten: object, strict: object) -> tuple[Any, bool, bool]:
+def resolve(
+    seed: object, skip_overwritten: object, strict: object, require_complete: object = UNSET
+) -> tuple[Any, bool, bool, bool]:
     """Each option from the first that sets it: the caller, an ``init_options`` block, ``install()``."""
     layers = [s for s in (SCOPE.get(), INSTALLED[0]) if s is not None]
     out: list[Any] = []
@@ -61,6 +64,7 @@ def resolve(seed: object, skip_overwritten: object, strict: object) -> tuple[Any
         ("seed", seed, None),
         ("skip_overwritten", skip_overwritten, True),
         ("strict", strict, False),
+        ("require_complete", require_complete, False),
     ):
         value = given
         for layer in layers:
@@ -68,4 +72,4 @@ def resolve(seed: object, skip_overwritten: object, strict: object) -> tuple[Any
                 break
             value = getattr(layer, name)
         out.append(default if value is UNSET else value)
-    return out[0], bool(out[1]), bool(out[2])
+    return out[0], bool(out[1]), bool(out[2]), bool(out[3])

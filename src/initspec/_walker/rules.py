@@ -15,6 +15,7 @@ from torch import nn
 
 from initspec._errors import InitPlanError, InitWarning, Problem, did_you_mean
 from initspec._walker.checks import check_key, check_write
+from initspec._walker.globs import candidates, expand, is_glob
 from initspec._walker.steps import CallStep, Source, Step
 from initspec._walker.tree import Node, TensorKind, Tree, join, resolve_target, tensor_kind
 from initspec.checkpoint import extract_state_dict, load_checkpoint, match_state_dict
@@ -124,10 +125,22 @@ class PlanBuilder:
             self._passed.add(key)
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
-        target = resolve_target(owner.module, override.name)
+        if not is_glob(override.name):
+            self._override_one(owner, cfg, override, override.name, source)
+            return
+        matched = expand(owner.module, override.name)
+        if not matched:
+            raise InitPlanError(_unmatched_glob(owner, override.name, source, self.full(owner.path)))
+        for name in matched:
+            self._override_one(owner, cfg, override, name, source._replace(match=name))
+
+    def _override_one(
+        self, owner: Node, cfg: InitializerConfig, override: Override, name: str, source: Source
+    ) -> None:
+        target = resolve_target(owner.module, name)
         if target is None:
-            raise InitPlanError(_missing_target(owner, override.name, source, self.full(owner.path)))
-        init, path = override.resolve(cfg), join(owner.path, override.name)
+            raise InitPlanError(_missing_target(owner, name, source, self.full(owner.path)))
+        init, path = override.resolve(cfg), join(owner.path, name)
         if isinstance(target, nn.Module) and isinstance(init, PretrainedInit):
             self._load(path, target, init, source)
         elif isinstance(target, nn.Module):
@@ -172,7 +185,9 @@ class PlanBuilder:
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
         checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
-        state = extract_state_dict(checkpoint, prefix=cfg.prefix, source=cfg.checkpoint)
+        state = extract_state_dict(
+            checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
+        )
         match = match_state_dict(module, state)
         if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
             listed = "; ".join(problem for _, problem in match.incompatible[:5])
@@ -232,10 +247,19 @@ class PlanBuilder:
             raise InitPlanError(f"layer names match no module: {listed} (strict=True)")
 
 
+def _unmatched_glob(owner: Node, pattern: str, source: Source, path: str) -> str:
+    choices = candidates(owner.module)
+    hint = did_you_mean(pattern, choices, n=3) or did_you_mean(pattern.replace("*", ""), choices, n=3) or "."
+    return (
+        f"{source.label}: the glob {pattern!r} matches no submodule or parameter path under module "
+        f"'{path or '<root>'}' ({type(owner.module).__name__}){hint} '*' matches one dotted segment, "
+        "'**' any number of them"
+    )
+
+
 def _missing_target(owner: Node, name: str, source: Source, path: str) -> str:
     module = owner.module
-    choices = [n for n, _ in module.named_modules() if n] + [n for n, _ in module.named_parameters()]
-    hint = did_you_mean(name, choices, n=3) or "."
+    hint = did_you_mean(name, candidates(module), n=3) or "."
     kids = ", ".join(n for n, _ in module.named_children()) or "none"
     return (
         f"{source.label}: module '{path or '<root>'}' ({type(module).__name__}) has no "

@@ -10,16 +10,29 @@ gets its slice of exactly the tensor an unsharded run produces, at any world siz
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import os
+import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Final, Literal
 
 import torch
 
+from initspec._errors import InitWarning
 from initspec._walker.shards import local_view
 
-__all__ = ["BLOCK", "block_runs", "fill_seeded", "generator_for", "stable_seed"]
+__all__ = [
+    "BLOCK",
+    "THREADS_ENV",
+    "block_runs",
+    "fill_seeded",
+    "generator_for",
+    "seed_threads",
+    "stable_seed",
+]
 
 BLOCK: Final = 1 << 16
 """Elements per seeded block; part of the definition of ``seed=`` values, so never change it."""
@@ -49,26 +62,117 @@ def fill_seeded(tensor: torch.Tensor, base: Base, transform: Transform, seed: in
     work_dtype = torch.float64 if local.dtype == torch.float64 else torch.float32
     in_place = local.is_contiguous() and local.dtype == work_dtype
     buf = local if in_place else torch.empty(local.shape, dtype=work_dtype, device=local.device)
-    _fill_base(buf, shape, offset, base, seed, name)
-    transform(buf, shape)
+    _fill_base(buf, shape, offset, base, seed, name, transform)
     if not in_place:
         local.copy_(buf)
 
 
 def _fill_base(
-    out: torch.Tensor, shape: tuple[int, ...], offset: tuple[int, ...], base: Base, seed: int, name: str
+    out: torch.Tensor,
+    shape: tuple[int, ...],
+    offset: tuple[int, ...],
+    base: Base,
+    seed: int,
+    name: str,
+    transform: Transform | None = None,
 ) -> None:
+    """Draw the blocks of ``out`` (a shard of ``shape`` at ``offset``), each transformed while it is in cache.
+
+    A transform is elementwise, so mapping each block's slice gives the same bits as mapping the whole
+    tensor, and the pool threads then share the transform's work too.
+    """
     flat, numel = out.view(-1), math.prod(shape)
-    cached: tuple[int, torch.Tensor] | None = None
-    for local_start, k, lo, hi in block_runs(tuple(out.shape), shape, offset):
-        dest = flat[local_start : local_start + hi - lo]
-        size = min(BLOCK, numel - k * BLOCK)
-        if hi - lo == size:
-            _draw(dest, k, base, seed, name)  # the whole block lands here: draw in place
-            continue
-        if cached is None or cached[0] != k:
-            cached = (k, _draw(torch.empty(size, dtype=out.dtype, device=out.device), k, base, seed, name))
-        dest.copy_(cached[1][lo - k * BLOCK : hi - k * BLOCK])
+    groups = _by_block(block_runs(tuple(out.shape), shape, offset))
+
+    def fill(chunk: list[_Group]) -> None:
+        with torch.no_grad():  # grad mode is per thread: a pool thread does not inherit the caller's
+            _fill_groups(chunk)
+
+    def _fill_groups(chunk: list[_Group]) -> None:
+        for k, pieces in chunk:
+            size = min(BLOCK, numel - k * BLOCK)
+            if len(pieces) == 1 and pieces[0][2] - pieces[0][1] == size:
+                start = pieces[0][0]
+                _draw(flat[start : start + size], k, base, seed, name)  # the whole block lands here
+            else:
+                block = _draw(torch.empty(size, dtype=out.dtype, device=out.device), k, base, seed, name)
+                for start, lo, hi in pieces:
+                    flat[start : start + hi - lo].copy_(block[lo - k * BLOCK : hi - k * BLOCK])
+            if transform is not None:
+                for start, lo, hi in pieces:
+                    for at in range(start, start + hi - lo, SERIAL_OP):
+                        transform(flat[at : min(at + SERIAL_OP, start + hi - lo)], shape)
+
+    workers = _workers(len(groups), out.device)
+    if workers == 1:
+        fill(groups)
+        return
+    step = -(-len(groups) // workers)
+    chunks = [groups[i : i + step] for i in range(0, len(groups), step)]
+    futures = [_pool(len(chunks)).submit(fill, chunk) for chunk in chunks]
+    try:
+        for future in futures:
+            future.result()  # re-raises a worker's exception here
+    finally:  # even on KeyboardInterrupt: no thread may still write while the transaction restores
+        wait(futures)
+
+
+_Group = tuple[int, list[tuple[int, int, int]]]
+
+
+def _by_block(runs: Iterator[tuple[int, int, int, int]]) -> list[_Group]:
+    """The pieces of each block, in order: ``(block, [(local start, global start, global stop), ...])``."""
+    groups: list[_Group] = []
+    for local_start, k, lo, hi in runs:
+        if not groups or groups[-1][0] != k:
+            groups.append((k, []))
+        groups[-1][1].append((local_start, lo, hi))
+    return groups
+
+
+SERIAL_OP: Final = 1 << 15
+"""torch's ``GRAIN_SIZE``: an elementwise op this small runs on the calling thread. Mapping a block in such
+pieces keeps each pool thread from starting an OpenMP team of its own (threads x teams oversubscribe)."""
+
+MIN_BLOCKS_PER_THREAD: Final = 8
+"""Below this many blocks per thread, a pool costs more than it saves."""
+
+
+THREADS_ENV: Final = "INITSPEC_SEED_THREADS"
+
+
+def seed_threads() -> int:
+    """Threads for one seeded fill: ``torch.get_num_threads()``, capped by ``$INITSPEC_SEED_THREADS``."""
+    threads = torch.get_num_threads()
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if text:
+        if text.isdigit() and int(text) > 0:
+            return max(1, min(threads, int(text)))
+        _warn_bad_limit(text)
+    return max(threads, 1)
+
+
+@functools.cache
+def _warn_bad_limit(text: str) -> None:
+    # a warning, not an error: this is read while the plan writes, after its last chance to fail cleanly
+    msg = f"{THREADS_ENV} must be a positive integer such as 1 or 4, got {text!r}; using torch.get_num_threads()"
+    warnings.warn(msg, InitWarning, stacklevel=2)
+
+
+def _workers(blocks: int, device: torch.device) -> int:
+    if device.type != "cpu":
+        return 1  # an accelerator's kernels are asynchronous already: threads only add launch contention
+    return max(1, min(seed_threads(), blocks // MIN_BLOCKS_PER_THREAD))
+
+
+@functools.cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One long-lived pool per size: torch's draws release the GIL, so blocks fill on every core."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="initspec-seed")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads: start new pools there
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _draw(values: torch.Tensor, k: int, base: Base, seed: int, name: str) -> torch.Tensor:

@@ -8,13 +8,13 @@ from typing import Literal, NamedTuple
 
 import torch
 
-from initspec._errors import format_loc
+from initspec._errors import InitPlanError, format_loc
 from initspec._walker.shards import holds_no_data, is_sharded, local_view, slice_of
 from initspec._walker.tree import join
 from initspec._walker.writers import write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
 
-__all__ = ["CallStep", "Source", "Step"]
+__all__ = ["CallStep", "Source", "Step", "require_seed_for_shards"]
 
 
 class Source(NamedTuple):
@@ -25,6 +25,7 @@ class Source(NamedTuple):
     entry: int = 0
     override: int | None = None
     name: str = ""
+    match: str = ""  # for a glob override name: the path this write is for
 
     def __str__(self) -> str:
         if self.kind == "untouched":
@@ -33,7 +34,7 @@ class Source(NamedTuple):
             return f"user-defined init_weights of {self.name} ({self.owner or '<root>'})"
         where = self.label
         if self.override is not None:
-            where += f" (name={self.name!r})"
+            where += f" (name={self.name!r} -> {self.match!r})" if self.match else f" (name={self.name!r})"
         return f"{where} from {self.name}" if self.kind == "checkpoint" and self.override is None else where
 
     @property
@@ -90,3 +91,16 @@ class CallStep:
     def source(self) -> Source:
         """Everything under the child is attributed to its ``init_weights``."""
         return Source("user", owner=self.path, name=type(self.module).__name__)
+
+
+def require_seed_for_shards(steps: list[Step | CallStep]) -> None:
+    """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
+    sharded = [s.name for s in steps if isinstance(s, Step) and s.needs_seed]
+    if sharded:
+        listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
+        msg = (
+            f"sharded parameters need a seed: {listed} are DTensors, and torch's random ops give every rank "
+            "the same values on a CPU/gloo mesh and world-size-dependent values elsewhere; pass seed=<int> "
+            "so each rank draws its slice of one fixed tensor"
+        )
+        raise InitPlanError(msg)

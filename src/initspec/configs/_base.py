@@ -57,7 +57,8 @@ class Override(BaseModel):
     name: str = Field(
         min_length=1,
         description="Attribute name of the submodule or parameter to re-initialize; dotted paths "
-        "such as `neck.lateral_convs.0` are allowed.",
+        "such as `neck.lateral_convs.0` and globs such as `blocks.*.attn.proj` (`*` one segment, `**` any "
+        "depth) are allowed.",
     )
     init: InitConfig | None = Field(
         default=None, description="The initializer to apply; None inherits the parent's."

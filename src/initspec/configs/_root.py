@@ -102,4 +102,6 @@ def _plain(name: str, value: object) -> object:
     if name == "override" and isinstance(value, tuple):
         items = [o.to_dict() for o in value]
         return items[0] if len(items) == 1 else items
+    if name == "revise_keys":
+        return [list(pair) for pair in value]  # type: ignore[attr-defined]
     return value

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import Field, Strict, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StrictStr, model_validator
 from pydantic_core import PydanticCustomError
 
+from initspec._errors import short_repr
 from initspec.configs._base import (
     BaseInit,
     Distribution,
@@ -217,6 +220,51 @@ class Caffe2XavierInit(BaseInit):
         ) -> None: ...
 
 
+def _compile_pattern(pair: tuple[str, str]) -> tuple[str, str]:
+    try:
+        pattern = re.compile(pair[0])
+    except re.error as err:
+        raise PydanticCustomError(
+            "revise_keys_pattern",
+            "revise_keys pattern '{pattern}' is not a valid regular expression: {error}",
+            {"pattern": pair[0], "error": str(err)},
+        ) from err
+    try:
+        pattern.sub(pair[1], "")  # parses the replacement's group references
+    except (re.error, IndexError) as err:
+        raise PydanticCustomError(
+            "revise_keys_replacement",
+            "revise_keys replacement '{replacement}' does not fit pattern '{pattern}': {error}",
+            {"replacement": pair[1], "pattern": pair[0], "error": str(err)},
+        ) from err
+    return pair
+
+
+def _is_pair(value: object) -> object:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return value
+    raise PydanticCustomError(
+        "revise_keys_pair",
+        "expected a [pattern, replacement] pair of strings, got {got}",
+        {"got": short_repr(value)},
+    )
+
+
+def _is_pair_list(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return value
+    raise PydanticCustomError(
+        "revise_keys_list",
+        "expected a list of [pattern, replacement] pairs such as [['^backbone\\.', '']], got {got}",
+        {"got": short_repr(value)},
+    )
+
+
+RevisePair: TypeAlias = Annotated[
+    tuple[StrictStr, StrictStr], BeforeValidator(_is_pair), AfterValidator(_compile_pattern)
+]
+
+
 class PretrainedInit(InitializerConfig):
     """Load weights from a checkpoint into the module the config belongs to."""
 
@@ -233,6 +281,11 @@ class PretrainedInit(InitializerConfig):
         default=None,
         min_length=1,
         description="Load only the keys under this prefix (a trailing dot is added), with the prefix removed.",
+    )
+    revise_keys: Annotated[tuple[RevisePair, ...], BeforeValidator(_is_pair_list)] = Field(
+        default=(),
+        description="Regex [pattern, replacement] pairs applied in order to every checkpoint key after "
+        "prefix handling, as re.sub(pattern, replacement, key), like mmengine's load_checkpoint.",
     )
     map_location: str | None = Field(
         default="cpu", description="Device the checkpoint tensors are loaded to."
@@ -253,6 +306,7 @@ class PretrainedInit(InitializerConfig):
             *,
             checkpoint: str,
             prefix: str | None = ...,
+            revise_keys: Sequence[tuple[str, str] | Sequence[str]] = ...,
             map_location: str | None = ...,
             strict: bool = ...,
             override: OverrideInput = ...,

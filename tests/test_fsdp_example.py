@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import run_ranks
+
 EXAMPLE = Path(__file__).parents[1] / "examples" / "fsdp_init.py"
 
 pytestmark = pytest.mark.skipif(
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.skipif(
 def two_ranks() -> subprocess.CompletedProcess[str]:
     """The output of ``python examples/fsdp_init.py --world-size 2``."""
     cmd = [sys.executable, str(EXAMPLE), "--world-size", "2"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    return run_ranks(cmd, timeout=300)
 
 
 def test_example_exits_cleanly(two_ranks: subprocess.CompletedProcess[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from initspec._walker.seeded import BLOCK, _runs
 WORKERS = Path(__file__).parent / "workers"
 sys.path.insert(0, str(WORKERS))
 from sharded_models import INIT_CFG, SEED, build_model  # noqa: E402
+
+from conftest import run_ranks  # noqa: E402
 
 TRUNC_CFG = dict(type="TruncNormal", std=0.02, a=-0.03, b=0.05, layer="Linear", bias=0.5)
 
@@ -61,7 +62,7 @@ def test_sharded_init_equals_single_process(
         str(out),
         str(checkpoint[0]),
     ]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    run = run_ranks(cmd, timeout=300)
     assert run.returncode == 0, run.stderr[-4000:]
     results = torch.load(out)
     reference = build_model()

@@ -658,3 +658,13 @@ def test_explain_says_which_nested_init_cfgs_it_does_not_apply() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "examples/configs/mmdet_child.py:7:9: note: model.head.init_cfg is not applied" in result.stderr
+
+
+def test_explain_require_complete_exits_1_listing_what_nothing_writes() -> None:
+    """--require-complete fails on the example, whose BatchNorms no rule writes, naming each and the closest rule."""
+    args = ("explain", "examples/configs/retinanet_head.json", "--model", MODEL_FACTORY)
+    assert run_cli(*args, cwd=ROOT).returncode == 0
+    result = run_cli(*args, "--require-complete", cwd=ROOT)
+    assert result.returncode == 1
+    assert "'backbone.stem_bn' (BatchNorm2d): weight, bias; closest config: init_cfg[0]" in result.stderr
+    assert result.stdout == ""

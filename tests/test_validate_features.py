@@ -210,3 +210,26 @@ def test_the_validator_installs_and_runs_without_torch(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "install it with `pip install initspec[torch]`" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("entry", "location"),
+    [
+        (
+            {"type": "Pretrained", "checkpoint": "a.pth", "revise_keys": [["^module\\.", ""]]},
+            "init_cfg.revise_keys",
+        ),
+        ({"type": "Normal", "std": 0.01, "override": {"name": "blocks.*.attn"}}, "init_cfg.override.name"),
+        ({"type": "Orthogonal", "layer": "Linear"}, "init_cfg.type"),
+    ],
+    ids=["revise_keys", "glob", "new-type"],
+)
+def test_target_mmengine_reports_the_beyond_mmengine_features(
+    entry: dict[str, object], location: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """revise_keys, glob override names and the six new types are initspec-only under --target mmengine."""
+    path = write(tmp_path, "cfg.json", json.dumps({"init_cfg": entry}))
+    assert _json(capsys, str(path))[0] == 0
+    code, report = _json(capsys, "--target", "mmengine", str(path))
+    assert code == 1
+    assert [(d["code"], d["location"]) for d in report["errors"]] == [("IS301", location)]

@@ -136,7 +136,13 @@ def _explain_command(args: argparse.Namespace) -> int:
     from initspec.cli._explain import run_explain
 
     return run_explain(
-        args.config, args.model, fmt=args.format, strict=args.strict, out=sys.stdout, err=sys.stderr
+        args.config,
+        args.model,
+        fmt=args.format,
+        strict=args.strict,
+        require_complete=args.require_complete,
+        out=sys.stdout,
+        err=sys.stderr,
     )
 
 
@@ -290,6 +296,11 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--strict",
         action="store_true",
         help="exit 1 when a `layer` name matches no module, or planning warns",
+    )
+    command.add_argument(
+        "--require-complete",
+        action="store_true",
+        help="exit 1 when a parameter (on a meta model, a floating buffer) would be left untouched",
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)

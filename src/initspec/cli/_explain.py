@@ -40,13 +40,20 @@ class _Failed(Exception):
 
 
 def run_explain(
-    config: str, factory: str, *, fmt: Literal["text", "json"], strict: bool, out: TextIO, err: TextIO
+    config: str,
+    factory: str,
+    *,
+    fmt: Literal["text", "json"],
+    strict: bool,
+    out: TextIO,
+    err: TextIO,
+    require_complete: bool = False,
 ) -> int:
     """Plan ``config`` against the model ``factory`` builds, print the report, and return the exit code."""
     try:
         doc = load_document(Path(config))
         model = _build(load_factory(factory))
-        report, warned = _plan(model, doc)
+        report, warned = _plan(model, doc, require_complete)
     except DocumentError as error:
         print(document_error(error).text(), file=err)
         return 2
@@ -165,7 +172,7 @@ def _build(factory: Callable[[], object]) -> nn.Module:
     return model
 
 
-def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
+def _plan(model: nn.Module, doc: Document, require_complete: bool = False) -> tuple[InitReport, list[str]]:
     """Plan without writing; warnings raised while planning are returned rather than printed."""
     found = find_model_cfg(doc)
     if found is not None:
@@ -173,7 +180,7 @@ def _plan(model: nn.Module, doc: Document) -> tuple[InitReport, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            plan = _make_plan(model, doc, found)
+            plan = _make_plan(model, doc, found, require_complete)
         except InitConfigError as err:
             loc, raw = found or ((), None)
             lines = [
@@ -195,14 +202,16 @@ def _refuse_skipped(doc: Document, loc: Loc) -> None:
         raise _Failed([f"{note.file}:{note.line}:{note.col}: error: {note.location}: {why}"], 2)
 
 
-def _make_plan(model: nn.Module, doc: Document, found: tuple[Loc, object] | None) -> InitPlan:
+def _make_plan(
+    model: nn.Module, doc: Document, found: tuple[Loc, object] | None, require_complete: bool = False
+) -> InitPlan:
     from initspec.modules import BaseModule
-    from initspec.plan import plan_init
+    from initspec.plan import plan_init, plan_init_weights
 
     if found is not None:
-        return plan_init(model, found[1])
+        return plan_init(model, found[1], require_complete=require_complete)
     if isinstance(model, BaseModule):
-        return model.plan_init_weights()
+        return plan_init_weights(model, require_complete=require_complete)
     msg = (
         f"{doc.path} has no init_cfg (looked for a root init_cfg, `init_cfg` and `model.init_cfg`) and "
         f"{type(model).__name__} is not an initspec.BaseModule with init_cfgs of its own; give a config "

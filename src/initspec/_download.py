@@ -193,11 +193,11 @@ class _Watched:
 
 
 class _HTTPHandler(_Watched, urllib.request.HTTPHandler):
-    pass
+    """urllib's HTTP handler with the stall watchdog."""
 
 
 class _HTTPSHandler(_Watched, urllib.request.HTTPSHandler):
-    pass
+    """urllib's HTTPS handler with the stall watchdog."""
 
 
 def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:

@@ -256,11 +256,11 @@ class _Measure:
 
 
 class _Cycle(Exception):
-    pass
+    """A value that contains itself."""
 
 
 class _TooBig(Exception):
-    pass
+    """A value over the evaluation budget."""
 
 
 class _Positions(Mapping[Loc, Position]):

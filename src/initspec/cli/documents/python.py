@@ -100,7 +100,7 @@ class _Module:
             case ast.Expr(value=ast.Call(func=ast.Attribute() as method) as call):
                 self._method(method, call)
             case ast.Expr(value=ast.Constant()) | ast.Pass():
-                pass
+                return  # a docstring or `pass`: nothing to evaluate
             case ast.With(items=[ast.withitem(context_expr=ast.Call(func=ast.Name(id="read_base")))]):
                 self._read_base(statement.body)
             case ast.Import() | ast.ImportFrom():

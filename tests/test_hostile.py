@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -144,6 +145,40 @@ def test_deep_nesting_is_a_located_error_in_every_format(tmp_path: Path, name: s
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="sets the child's stack limit before exec")
+def test_deep_nesting_is_an_error_not_a_crash_on_a_512_kib_stack(tmp_path: Path) -> None:
+    """On a small main-thread stack (``ulimit -s 512``) deep files are still located errors, never a segfault.
+
+    ``ast.parse`` of 200,000 unary minuses segfaulted at 512 KiB before the parsers ran on their own thread.
+    """
+    import resource
+
+    texts = {
+        "deep.py": "a = " + "-" * 200_000 + "1\n",
+        "deep.yaml": "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "block.yaml": "a:\n" + "- " * 5_000 + "x\n",
+        "deep.json": '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    }
+    paths = [str(write(tmp_path, name, text)) for name, text in texts.items()]
+
+    def small_stack() -> None:
+        resource.setrlimit(resource.RLIMIT_STACK, (512 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1]))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "initspec", "validate", "--format", "json", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=small_stack,  # only sets a limit, before exec
+    )
+    assert result.returncode == 1, result.stderr
+    errors = {Path(d["file"]).name: d for d in json.loads(result.stdout)["errors"]}
+    assert set(errors) == set(texts)
+    for error in errors.values():  # libyaml's own depth cap is a YAML syntax error (IS002)
+        assert error["code"] in {"IS002", "IS005"}
+        assert error["line"] is not None
 
 
 # -- special files -----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final, Literal, TextIO
 
 from initspec._errors import InitConfigError, Problem
+from initspec._stack import on_large_stack
 from initspec.cli._codes import lint_code, problem_code
 from initspec.cli._output import (
     Diagnostic,
@@ -74,8 +75,9 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
     loader = Loader(Limits(max_bytes=max_bytes))
     results = Results()
     checked = _Checked(options)
-    for path in files:
-        _check_file(loader, path, checked, results)
+    on_large_stack(
+        _check_files, loader, files, checked, results
+    )  # one parse thread for the run, not one per file
     apply_suppressions(results, loader, settings, strict=options.strict)
     emit(results, fmt, out, err)
     return results.exit_code()
@@ -127,6 +129,11 @@ def _is_regular(path: Path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+def _check_files(loader: Loader, files: Sequence[Path], checked: _Checked, results: Results) -> None:
+    for path in files:
+        _check_file(loader, path, checked, results)
 
 
 def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from initspec._stack import on_large_stack
 from initspec.cli.documents import json as json_reader
 from initspec.cli.documents import packages
 from initspec.cli.documents import python as python_reader
@@ -65,6 +66,9 @@ class Loader:
         Raises:
             DocumentError: ``path`` itself cannot be read, does not parse, or is over a limit.
         """
+        return on_large_stack(self._load, path)  # a parser's C recursion must not outgrow a small main stack
+
+    def _load(self, path: Path) -> Document:
         key = _key(path)
         done = self._done.get(key)
         if isinstance(done, DocumentError):

@@ -17,7 +17,7 @@ from torch import nn
 
 import initspec.mmengine
 from conftest import import_mmengine
-from initspec import BaseModule, InitConfigError, InitPlanError, InitWarning, init_options
+from initspec import BaseModule, CheckpointError, InitConfigError, InitPlanError, InitWarning, init_options
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,3 +225,15 @@ def test_dead_config_of_a_head_that_never_calls_super_is_reported(mmm: ModuleTyp
         fresh = Root()
     with pytest.raises(InitPlanError, match="atss_cls"):
         fresh.init_weights(strict=True)
+
+
+def test_a_placeholder_checkpoint_builds_under_install_and_init_weights_raises_before_writing(
+    mmm: ModuleType,
+) -> None:
+    """mmpretrain's benchmark configs hold ``checkpoint=''``: the model builds; init_weights raises, writing nothing."""
+    cfg = [dict(type="Constant", val=2.0, layer="Linear"), dict(type="Pretrained", checkpoint="")]
+    head = _head(mmm.BaseModule)(init_cfg=cfg)
+    before = {key: value.clone() for key, value in head.state_dict().items()}
+    with pytest.raises(CheckpointError, match="a placeholder"):
+        head.init_weights()
+    assert all(torch.equal(before[key], value) for key, value in head.state_dict().items())

@@ -374,13 +374,6 @@ REJECTIONS = [
         id="override-name-empty",
     ),
     pytest.param(
-        dict(type="Pretrained", checkpoint=""),
-        "init_cfg.checkpoint",
-        "expected",
-        "got str ''",
-        id="checkpoint-empty",
-    ),
-    pytest.param(
         dict(type="Pretrained", checkpoint="ckpt.pth", strict="yes"),
         "init_cfg.strict",
         "expected a valid boolean",

@@ -730,3 +730,21 @@ def test_meta_built_base_module_tree_loads_like_an_eager_one(tmp_path: Path) -> 
     _assert_state(lazy, state)
     _assert_same(lazy, eager)
     assert reports[0].to_dict() == reports[1].to_dict()
+
+
+# --- the checkpoint='' placeholder ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", [nn.Module, BaseModule], ids=["initialize", "init_weights"])
+def test_a_placeholder_checkpoint_builds_and_raises_before_any_write(base: type[nn.Module]) -> None:
+    """``checkpoint=''`` (mmpretrain's benchmark configs) builds; applying it is a CheckpointError, nothing written.
+
+    The Constant listed before it would have written first, so an unchanged state dict shows the check ran
+    before any write.
+    """
+    cfg = [dict(type="Constant", val=3.0, layer="Linear"), dict(type="Pretrained", checkpoint="")]
+    model = _tree(base, cfg) if base is BaseModule else _Net()
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    with pytest.raises(CheckpointError, match=r"^init_cfg\[1\]: checkpoint is '', a placeholder: set it"):
+        model.init_weights() if base is BaseModule else initialize(model, cfg)
+    assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())

@@ -54,8 +54,8 @@ def load_checkpoint(
         The raw checkpoint mapping, which may hold ``state_dict``, ``meta`` and other entries.
 
     Raises:
-        CheckpointError: the source cannot be found, downloaded, read or trusted, holds no mapping, or
-            ``map_location`` is not a device here.
+        CheckpointError: the source is empty (the ``checkpoint=''`` placeholder), cannot be found,
+            downloaded, read or trusted, holds no mapping, or ``map_location`` is not a device here.
 
     Example:
         >>> ckpt = load_checkpoint("torchvision://resnet18")  # doctest: +SKIP
@@ -63,6 +63,12 @@ def load_checkpoint(
         torch.Size([1000, 512])
     """
     check_map_location(map_location)
+    if not os.fspath(source).strip():
+        msg = (
+            f"checkpoint is {os.fspath(source)!r}, a placeholder: set it to a path or URL before init_weights "
+            "(with mmengine's --cfg-options, for example); nothing was loaded or written"
+        )
+        raise CheckpointError(msg)
     path = resolve(os.fspath(source), timeout)
     loaded = read_file(path, map_location, allow_unsafe_pickle)
     if not isinstance(loaded, Mapping):

@@ -13,7 +13,7 @@ from typing import Literal, NamedTuple
 import torch
 from torch import nn
 
-from initspec._errors import InitPlanError, InitWarning, Problem, did_you_mean
+from initspec._errors import CheckpointError, InitPlanError, InitWarning, Problem, did_you_mean
 from initspec._walker.checks import check_key, check_write
 from initspec._walker.globs import candidates, expand, is_glob
 from initspec._walker.steps import CallStep, Source, Step
@@ -184,10 +184,13 @@ class PlanBuilder:
         return Step(self.prefix + self.tree.name_of(tensor, path), tensor, role, init, source)  # type: ignore[arg-type]
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
-        checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
-        state = extract_state_dict(
-            checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
-        )
+        try:
+            checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
+            state = extract_state_dict(
+                checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
+            )
+        except CheckpointError as error:  # say which config, as the other plan errors do
+            raise CheckpointError(f"{source.label}: {error}") from error
         match = match_state_dict(module, state)
         if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
             listed = "; ".join(problem for _, problem in match.incompatible[:5])

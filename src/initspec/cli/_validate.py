@@ -46,7 +46,6 @@ __all__ = ["CONFIG_SUFFIXES", "Options", "UsageError", "find_config_files", "run
 
 CONFIG_SUFFIXES: Final = SUFFIXES
 _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
-_PLACEHOLDER: Final = "<placeholder>"
 Target = Literal["initspec", "mmengine"]
 
 
@@ -204,7 +203,7 @@ def _findings(raw: object, options: Options) -> list[_Finding]:
     placeholders = _placeholders(raw)
     found: list[_Finding] = [(lint, "IS205", problem) for problem in placeholders]
     try:
-        cfgs = parse_init_cfg(_filled(raw, placeholders))
+        cfgs = parse_init_cfg(raw)
     except InitConfigError as error:
         return found + [("error", problem_code(p.message), p) for p in error.problems]
     except RecursionError:
@@ -226,18 +225,4 @@ def _placeholders(raw: object) -> list[Problem]:
         )
         for index, item in enumerate(items)
         if isinstance(item, dict) and item.get("type") == "Pretrained" and item.get("checkpoint") == ""
-    ]
-
-
-def _filled(raw: object, placeholders: list[Problem]) -> object:
-    """``raw`` with each placeholder checkpoint set to a stand-in, so the rest of the config is checked."""
-    if not placeholders:
-        return raw
-    if isinstance(raw, dict):
-        return {**raw, "checkpoint": _PLACEHOLDER}
-    if not isinstance(raw, list):
-        return raw
-    indices = {problem.loc[0] for problem in placeholders}
-    return [
-        {**item, "checkpoint": _PLACEHOLDER} if index in indices else item for index, item in enumerate(raw)
     ]

@@ -273,9 +273,9 @@ class PretrainedInit(InitializerConfig):
         "Pretrained loads into the whole module and takes no 'layer', 'bias' or 'bias_prob'"
     )
     checkpoint: str = Field(
-        min_length=1,
         description="Path or URL of the checkpoint: a local path, file://, http(s)://, torchvision://NAME "
-        "or open-mmlab://NAME.",
+        "or open-mmlab://NAME. '' is a placeholder to set before init_weights: it validates (initspec "
+        "validate warns, IS205) and applying it raises CheckpointError before any write.",
     )
     prefix: str | None = Field(
         default=None,

@@ -21,7 +21,7 @@ from initspec._checkpoint_io import format_problem
 from initspec._download import download_timeout, fetch
 from initspec._errors import CheckpointError, did_you_mean, short_repr
 
-__all__ = ["resolve"]
+__all__ = ["download_target", "resolve"]
 
 _HUB_SCHEMES: Final[dict[str, str]] = {
     "torchvision://": "torchvision",
@@ -36,6 +36,25 @@ def resolve(source: str, timeout: float | None) -> Path:
         if source.startswith(scheme):
             return _resolve_location(_hub_url(table, scheme, source[len(scheme) :]), timeout)
     return _resolve_location(source, timeout)
+
+
+def download_target(source: str) -> Path | None:
+    """Where the download of ``source`` (a URL or a model-zoo name) is cached; ``None`` for a local source.
+
+    Nothing is fetched; an unknown model-zoo name (or a URL with no file name) gives ``None`` too, so that
+    resolving it later raises the error that explains it.
+    """
+    for scheme, table in _HUB_SCHEMES.items():
+        if source.startswith(scheme):
+            try:
+                source = _hub_url(table, scheme, source[len(scheme) :])
+            except CheckpointError:
+                return None
+            break
+    if not source.startswith(("http://", "https://")):
+        return None
+    filename = Path(urlparse(source).path).name
+    return _home() / "checkpoints" / filename if filename else None
 
 
 def _resolve_location(location: str, timeout: float | None) -> Path:

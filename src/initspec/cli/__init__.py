@@ -44,14 +44,17 @@ exit codes:
   2  a usage error, a plugin that cannot be imported, or a settings file that cannot be parsed"""
 
 _EXPLAIN_EPILOG: Final = """\
-The init_cfg explained is CONFIG's top-level `init_cfg`, else `model.init_cfg`, else CONFIG itself when
-it is an init_cfg. When CONFIG holds none and the model is an initspec.BaseModule, the model's own
-init_cfgs are explained (as init_weights() would run them). Nothing is written to the model.
+A CONFIG that is an init_cfg (its root, or a top-level `init_cfg` key) is planned on the whole model.
+In a model config, each `model.<path>.init_cfg` is set on the module at <path>, as mmengine's builder
+would pass it, and the tree is planned as init_weights() runs it; a note on stderr says where each one
+went, or why it was not applied. When CONFIG holds none and the model is a BaseModule, the model's own
+init_cfgs are explained. Nothing is written to the model.
 
 exit codes:
   0  the plan was printed
   1  the config is invalid or does not fit the model, or --strict found an unmatched layer or a warning
-  2  a usage error, a factory or plugin that cannot be imported, or a config that cannot be read"""
+  2  a usage error, a factory or plugin that cannot be imported, a config that cannot be read, or a
+     top-level Pretrained checkpoint that is not downloaded (without --download)"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,6 +144,7 @@ def _explain_command(args: argparse.Namespace) -> int:
         fmt=args.format,
         strict=args.strict,
         require_complete=args.require_complete,
+        download=args.download,
         out=sys.stdout,
         err=sys.stderr,
     )
@@ -301,6 +305,12 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--require-complete",
         action="store_true",
         help="exit 1 when a parameter (on a meta model, a floating buffer) would be left untouched",
+    )
+    command.add_argument(
+        "--download",
+        action="store_true",
+        help="download a Pretrained checkpoint (URL or model-zoo name) that is not cached; without it, such "
+        "a config is not applied (nested) or is an error (top-level)",
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)

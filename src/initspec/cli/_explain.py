@@ -14,11 +14,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from initspec._errors import CheckpointError, InitConfigError, InitPlanError
+from initspec._errors import CheckpointError, InitConfigError, InitPlanError, format_loc
 from initspec.cli._codes import problem_code
 from initspec.cli._output import cfg_value, display_path, document_error, problem_diagnostic, skipped_note
+from initspec.cli._placements import place, uncached_checkpoints
 from initspec.cli._validate import UsageError, skipped_inside
 from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document, location_of
+from initspec.registry import parse_init_cfg
 
 if TYPE_CHECKING:
     from torch import nn
@@ -48,12 +50,15 @@ def run_explain(
     out: TextIO,
     err: TextIO,
     require_complete: bool = False,
+    download: bool = False,
 ) -> int:
     """Plan ``config`` against the model ``factory`` builds, print the report, and return the exit code."""
     try:
         doc = load_document(Path(config))
         model = _build(load_factory(factory))
-        report, warned = _plan(model, doc, require_complete)
+        report, warned, notes = _plan(
+            model, doc, config, require_complete=require_complete, download=download
+        )
     except DocumentError as error:
         print(document_error(error).text(), file=err)
         return 2
@@ -69,7 +74,7 @@ def run_explain(
     _print_report(report, fmt, out)
     for message in warned:
         print(f"{config}: warning: {message}", file=err)
-    for line in _not_applied(doc):
+    for line in notes:
         print(line, file=err)
     return _strict_failures(report, warned, err) if strict else 0
 
@@ -107,19 +112,22 @@ def find_model_cfg(doc: Document) -> tuple[Loc, object] | None:
     return None
 
 
-def _not_applied(doc: Document) -> list[str]:
-    """A note for each init_cfg in the file that explain does not apply (it plans one, on the whole model)."""
+def _standalone(doc: Document) -> tuple[Loc, object] | None:
+    """A file that is one init_cfg (its root, or a top-level ``init_cfg`` key): planned on the whole model."""
     found = find_model_cfg(doc)
-    applied = found[0] if found else None
+    return found if found is not None and found[0] in {(), ("init_cfg",)} else None
+
+
+def _not_placed(doc: Document, applied: Loc) -> list[str]:
+    """A note for each other init_cfg of a file whose top-level one is explained on the whole model."""
     notes = []
     for loc, _raw in find_init_cfgs(doc.data):
         if loc != applied and loc:
             path, line, col = location_of(doc, loc)
-            where = ".".join(map(str, loc))
+            where = format_loc(loc[1:], str(loc[0]))
             notes.append(
-                f"{display_path(path)}:{line}:{col}: note: {where} is not applied: explain plans one init_cfg "
-                "on the whole model (the top-level `init_cfg`, else `model.init_cfg`); nested ones are "
-                "applied by the modules built from them, which explain does not build"
+                f"{display_path(path)}:{line}:{col}: note: {where} is not applied: the file's top-level "
+                "`init_cfg` is explained on the whole model instead"
             )
     return notes
 
@@ -172,25 +180,88 @@ def _build(factory: Callable[[], object]) -> nn.Module:
     return model
 
 
-def _plan(model: nn.Module, doc: Document, require_complete: bool = False) -> tuple[InitReport, list[str]]:
-    """Plan without writing; warnings raised while planning are returned rather than printed."""
-    found = find_model_cfg(doc)
-    if found is not None:
-        _refuse_skipped(doc, found[0])
+def _plan(
+    model: nn.Module, doc: Document, config: str, *, require_complete: bool, download: bool
+) -> tuple[InitReport, list[str], list[str]]:
+    """Plan without writing: the report, the warnings raised while planning, and the notes to print."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            plan = _make_plan(model, doc, found, require_complete)
-        except InitConfigError as err:
-            loc, raw = found or ((), None)
-            lines = [
-                problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
-                for p in err.problems
-            ]
-            raise _Failed(lines) from err
+        standalone = _standalone(doc)
+        if standalone is not None:
+            plan = _plan_standalone(model, doc, config, standalone, require_complete, download)
+            notes = _not_placed(doc, standalone[0])
+        elif find_init_cfgs(doc.data):
+            plan, notes = _plan_placed(model, doc, config, require_complete, download)
+        else:
+            plan, notes = _plan_own(model, doc, require_complete), []
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too
-    return report, [str(warning.message) for warning in caught]
+    return report, [str(warning.message) for warning in caught], notes
+
+
+def _plan_standalone(
+    model: nn.Module,
+    doc: Document,
+    config: str,
+    found: tuple[Loc, object],
+    require_complete: bool,
+    download: bool,
+) -> InitPlan:
+    """A file that is one init_cfg: ``plan_init(model, init_cfg)``, so overrides may name dotted paths."""
+    from initspec.plan import plan_init
+
+    loc, raw = found
+    _refuse_skipped(doc, loc)
+    try:
+        cfgs = parse_init_cfg(raw)
+    except InitConfigError as err:
+        lines = [
+            problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
+            for p in err.problems
+        ]
+        raise _Failed(lines) from err
+    missing = [] if download else uncached_checkpoints(cfgs)
+    if missing:
+        msg = f"{config}: error: the checkpoint {missing[0]} is not downloaded; explain downloads only with --download"
+        raise _Failed([msg], 2)
+    return plan_init(model, cfgs, require_complete=require_complete)
+
+
+def _plan_placed(
+    model: nn.Module, doc: Document, config: str, require_complete: bool, download: bool
+) -> tuple[InitPlan, list[str]]:
+    """A model config: each ``model.<path>.init_cfg`` set on its module, then the tree's ``init_weights`` plan."""
+    from initspec._walker import protocol
+    from initspec.plan import plan_init, plan_init_weights
+
+    placements = place(model, doc, download=download)
+    if placements.errors:
+        raise _Failed(placements.errors)
+    notes = placements.notes(doc, config)
+    if protocol.is_managed(model):
+        return plan_init_weights(model, require_complete=require_complete), notes
+    if placements.root_cfg is not None:
+        return plan_init(model, placements.root_cfg, require_complete=require_complete), notes
+    msg = (
+        f"{config}: error: no init_cfg of the file applies to {type(model).__name__}, which is not a BaseModule "
+        "(only `model.init_cfg` applies to such a model, as plan_init(model, init_cfg))"
+    )
+    raise _Failed([*notes, msg], 2)
+
+
+def _plan_own(model: nn.Module, doc: Document, require_complete: bool) -> InitPlan:
+    """A file with no init_cfg: the model's own ``init_cfg``s, when it is a BaseModule tree."""
+    from initspec._walker import protocol
+    from initspec.plan import plan_init_weights
+
+    if protocol.is_managed(model):
+        return plan_init_weights(model, require_complete=require_complete)
+    msg = (
+        f"{doc.path} has no init_cfg (looked for a root init_cfg, `init_cfg` and `model.init_cfg`) and "
+        f"{type(model).__name__} is not an initspec.BaseModule with init_cfgs of its own; give a config "
+        "that holds one"
+    )
+    raise UsageError(msg)
 
 
 def _refuse_skipped(doc: Document, loc: Loc) -> None:
@@ -200,24 +271,6 @@ def _refuse_skipped(doc: Document, loc: Loc) -> None:
         note = skipped_note(doc, pieces[0])
         why = f"only known when the config runs, so it cannot be explained: {pieces[0].reason}"
         raise _Failed([f"{note.file}:{note.line}:{note.col}: error: {note.location}: {why}"], 2)
-
-
-def _make_plan(
-    model: nn.Module, doc: Document, found: tuple[Loc, object] | None, require_complete: bool = False
-) -> InitPlan:
-    from initspec.modules import BaseModule
-    from initspec.plan import plan_init, plan_init_weights
-
-    if found is not None:
-        return plan_init(model, found[1], require_complete=require_complete)
-    if isinstance(model, BaseModule):
-        return plan_init_weights(model, require_complete=require_complete)
-    msg = (
-        f"{doc.path} has no init_cfg (looked for a root init_cfg, `init_cfg` and `model.init_cfg`) and "
-        f"{type(model).__name__} is not an initspec.BaseModule with init_cfgs of its own; give a config "
-        "that holds one"
-    )
-    raise UsageError(msg)
 
 
 def _print_report(report: InitReport, fmt: Literal["text", "json"], out: TextIO) -> None:

@@ -1,0 +1,243 @@
+"""``initspec explain`` applies a model config's nested ``model.<path>.init_cfg`` at its module, as mmengine would.
+
+Each init_cfg of the file gets a note on stderr: where it was applied, or why not. Checkpoints are never
+downloaded without ``--download``; ``INITSPEC_HOME`` points at a temporary cache in every test.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import LocalServer, write
+from test_cli import MODEL_FACTORY, ROOT, run_cli
+
+TREE = """
+from torch import nn
+
+from initspec import BaseModule, ModuleList
+
+
+class Part(BaseModule):
+    def __init__(self, init_cfg=None):
+        super().__init__(init_cfg)
+        self.fc = nn.Linear(4, 4)
+
+
+class Net(BaseModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Part(dict(type="Constant", val=1.0, layer="Linear"))
+        self.decoder = Part(dict(type="Constant", val=9.0, layer="Linear"))
+        self.proj = nn.Linear(4, 2)
+        self.blocks = ModuleList([Part(), Part()])
+        self.loose = nn.ModuleList([Part()])
+
+
+def build():
+    return Net()
+"""
+
+CONFIG = """\
+model:
+  encoder:
+    init_cfg: {type: Normal, std: 0.5, layer: Linear}
+  decodr:
+    init_cfg: {type: Constant, val: 2, layer: Linear}
+  proj:
+    init_cfg: {type: Constant, val: 3, layer: Linear}
+  blocks:
+    - init_cfg: {type: Constant, val: 4, layer: Linear}
+    - {}
+  loose:
+    - init_cfg: {type: Constant, val: 6, layer: Linear}
+other:
+  init_cfg: {type: Constant, val: 5, layer: Linear}
+"""
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty checkpoint cache, so no test depends on what this machine has downloaded."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("INITSPEC_HOME", str(path))
+    return path
+
+
+def _explain(tmp_path: Path, config: Path, *args: str) -> tuple[int, dict[str, str], list[str]]:
+    """Exit code, the table's rows by tensor name, and the stderr lines."""
+    write(tmp_path, "tree_model.py", TREE)
+    result = run_cli("explain", config, "--model", "tree_model:build", *args, pythonpath=tmp_path)
+    table = result.stdout.split("\n\n", 1)[0]
+    rows = {line.split()[0]: line for line in table.splitlines() if line.strip()}
+    return result.returncode, rows, result.stderr.splitlines()
+
+
+def test_each_nested_init_cfg_is_applied_at_its_module_or_named_with_the_reason(tmp_path: Path) -> None:
+    """Applied where the path is a BaseModule; a typo'd path, a plain module and a non-model key are named."""
+    config = write(tmp_path, "cfg.yaml", CONFIG)
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 0, err
+    assert rows["encoder.fc.weight"].split()[-2:] == ["Normal(std=0.5)", "encoder.init_cfg[0]"]
+    assert rows["blocks.0.fc.weight"].split()[-2:] == ["Constant(val=4.0)", "blocks.0.init_cfg[0]"]
+    assert rows["decoder.fc.weight"].split()[-2:] == [
+        "Constant(val=9.0)",
+        "decoder.init_cfg[0]",
+    ]  # the factory's
+    assert rows["proj.weight"].split()[-1] == "untouched"
+    assert rows["loose.0.fc.weight"].split()[-1] == "untouched"
+    assert err == [
+        f"{config}:3:5: note: model.encoder.init_cfg is applied to 'encoder' (Part)",
+        f"{config}:5:5: note: model.decodr.init_cfg is not applied: the model (Net) has no submodule 'decodr'; "
+        "did you mean 'decoder'?; its children: encoder, decoder, proj, blocks, loose",
+        f"{config}:7:5: note: model.proj.init_cfg is not applied: 'proj' (Linear) is not a BaseModule, so "
+        "nothing applies an init_cfg to it",
+        f"{config}:9:7: note: model.blocks[0].init_cfg is applied to 'blocks.0' (Part)",
+        f"{config}:12:7: note: model.loose[0].init_cfg is not applied: init_weights never reaches 'loose.0' "
+        "(Part): its parent 'loose' (ModuleList) has no init_weights, so mmengine skips it too; make the parent "
+        "a BaseModule (initspec.ModuleList, mmengine's ModuleList)",
+        f"{config}:14:3: note: other.init_cfg is not applied: only `model.init_cfg` and "
+        "`model.<module>.init_cfg` name a module of the model",
+        f"{config}: note: 1 module(s) keep the init_cfg the model factory gave them, as the config sets none "
+        "for them: decoder",
+    ]
+
+
+def test_the_example_child_config_is_explained_with_its_merged_head(tmp_path: Path) -> None:
+    """mmdet_child.py's head (std=0.02, override bias_prob=0.05, merged over its base) is what the table shows."""
+    result = run_cli("explain", "examples/configs/mmdet_child.py", "--model", MODEL_FACTORY, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("\n\n", 1)[0]
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.strip()}
+    assert rows["head.shared.weight"][-2:] == ["Normal(std=0.02)", "head.init_cfg[0]"]
+    bias = float(rows["head.cls.bias"][-3].removeprefix("Normal(bias=").rstrip(")"))
+    assert bias == pytest.approx(-math.log((1 - 0.05) / 0.05))
+    assert rows["neck.fpn.weight"][-2:] == ["Xavier(distribution='uniform')", "neck.init_cfg[0]"]
+    assert rows["backbone.stem.weight"][-1] == "untouched"
+    notes = result.stderr.splitlines()
+    assert (
+        "examples/configs/mmdet_child.py:7:9: note: model.head.init_cfg is applied to 'head' (Head)" in notes
+    )
+    assert (
+        "examples/configs/mmdet_style.py:10:9: note: model.neck.init_cfg is applied to 'neck' (Neck)" in notes
+    )
+    backbone = next(line for line in notes if "model.backbone.init_cfg" in line)
+    assert backbone.startswith(
+        "examples/configs/mmdet_style.py:6:9: note: model.backbone.init_cfg is not applied"
+    )
+    assert "torchvision://resnet18" in backbone
+    assert "explain downloads only with --download" in backbone
+
+
+def _part_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    state = {"fc.weight": torch.full((4, 4), 7.0), "fc.bias": torch.full((4,), 7.0)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return state
+
+
+def test_a_cached_checkpoint_is_loaded_and_an_uncached_one_is_not_fetched(tmp_path: Path, home: Path) -> None:
+    """A URL whose file is in the cache loads (nothing is fetched: the port is closed); one that is not is named."""
+    _part_checkpoint(home / "checkpoints" / "part.pth")
+    config = write(
+        tmp_path,
+        "cfg.yaml",
+        "model:\n  encoder:\n    init_cfg: {type: Pretrained, checkpoint: 'http://127.0.0.1:9/part.pth'}\n"
+        "  decoder:\n    init_cfg: {type: Pretrained, checkpoint: 'http://127.0.0.1:9/other.pth'}\n",
+    )
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 0, err
+    assert "checkpoint" in rows["encoder.fc.weight"]
+    assert rows["decoder.fc.weight"].split()[-1] == "untouched"
+    assert err[0] == f"{config}:3:5: note: model.encoder.init_cfg is applied to 'encoder' (Part)"
+    assert err[1] == (
+        f"{config}:5:5: note: model.decoder.init_cfg is not applied: its checkpoint http://127.0.0.1:9/other.pth "
+        f"({home / 'checkpoints' / 'other.pth'}) is not downloaded, and explain downloads only with --download; "
+        "'decoder' (Part) is shown with no init_cfg of its own"
+    )
+
+
+def test_download_fetches_a_nested_checkpoint(tmp_path: Path, server: LocalServer, home: Path) -> None:
+    """With --download the checkpoint is fetched from the (loopback) server, cached and loaded."""
+    _part_checkpoint(server.root / "part.pth")
+    config = write(
+        tmp_path,
+        "cfg.yaml",
+        f"model:\n  encoder:\n    init_cfg: {{type: Pretrained, checkpoint: '{server.url('part.pth')}'}}\n",
+    )
+    code, rows, err = _explain(tmp_path, config, "--download")
+    assert code == 0, err
+    assert server.requests == ["/part.pth"]
+    assert (home / "checkpoints" / "part.pth").is_file()
+    assert "checkpoint" in rows["encoder.fc.weight"]
+
+
+def test_a_top_level_checkpoint_that_is_not_downloaded_exits_2(tmp_path: Path) -> None:
+    """A file that is one init_cfg needs its checkpoint: without --download, exit 2 naming it; nothing printed."""
+    config = write(
+        tmp_path, "cfg.yaml", "init_cfg: {type: Pretrained, checkpoint: 'http://127.0.0.1:9/w.pth'}\n"
+    )
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 2
+    assert rows == {}
+    assert err == [
+        f"{config}: error: the checkpoint http://127.0.0.1:9/w.pth ({tmp_path / 'home' / 'checkpoints' / 'w.pth'}) "
+        "is not downloaded; explain downloads only with --download"
+    ]
+
+
+def test_an_invalid_nested_init_cfg_is_a_located_error(tmp_path: Path) -> None:
+    """An invalid config at a nested path exits 1 with its own file:line:col, and no table."""
+    config = write(
+        tmp_path, "cfg.yaml", "model:\n  decoder:\n    init_cfg:\n      type: Normal\n      std: -1\n"
+    )
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 1
+    assert rows == {}
+    assert err[0].startswith(
+        f"{config}:5:7: error: IS100 model.decoder.init_cfg.std: expected a value greater"
+    )
+
+
+def test_a_value_only_known_at_run_time_leaves_that_config_unapplied(tmp_path: Path) -> None:
+    """A nested config holding a call is not applied (the note says why); the rest of the file still is."""
+    config = write(
+        tmp_path,
+        "cfg.py",
+        "model = dict(\n    encoder=dict(init_cfg=dict(type='Normal', std=get_std(), layer='Linear')),\n"
+        "    decoder=dict(init_cfg=dict(type='Constant', val=2.0, layer='Linear')),\n)\n",
+    )
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 0, err
+    assert err[0].startswith(
+        f"{config}:2:18: note: model.encoder.init_cfg is not applied: a value in it is only known"
+    )
+    assert "get_std" in err[0]
+    assert rows["decoder.fc.weight"].split()[-2:] == ["Constant(val=2.0)", "decoder.init_cfg[0]"]
+    assert rows["encoder.fc.weight"].split()[-2:] == [
+        "Constant(val=1.0)",
+        "encoder.init_cfg[0]",
+    ]  # the factory's
+
+
+def test_a_plain_model_takes_only_model_init_cfg(tmp_path: Path) -> None:
+    """On a model that is not a BaseModule, nested configs cannot apply: exit 2 with the notes and the reason."""
+    write(
+        tmp_path,
+        "plain_model.py",
+        "from torch import nn\n\ndef build():\n    return nn.Sequential(nn.Linear(2, 2))\n",
+    )
+    config = write(
+        tmp_path, "cfg.yaml", "model:\n  head:\n    init_cfg: {type: Constant, val: 1, layer: Linear}\n"
+    )
+    result = run_cli("explain", config, "--model", "plain_model:build", pythonpath=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{config}:3:5: note: model.head.init_cfg is not applied: the model (Sequential) has no submodule 'head'; "
+        "its children: 0",
+        f"{config}: error: no init_cfg of the file applies to Sequential, which is not a BaseModule (only "
+        "`model.init_cfg` applies to such a model, as plan_init(model, init_cfg))",
+    ]

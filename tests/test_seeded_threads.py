@@ -159,3 +159,46 @@ def test_a_forked_child_gets_its_own_pool(parallel: None) -> None:
             child.kill()
     assert child.exitcode == 0
     assert got == layer.weight.detach().numpy().tobytes()
+
+
+# -- a scale of normal draws, drawn in one pass -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("zero", [0.0, -0.0], ids=["plus-zero", "minus-zero"])
+def test_a_fused_scale_draw_has_the_bits_of_a_draw_then_a_scale(dtype: torch.dtype, zero: float) -> None:
+    """``normal_(zero, std)`` equals ``normal_()`` then :class:`seeded.Scale`, bit for bit, signed zeros too.
+
+    Sizes from torch's smallest vectorised fill (16) to a whole block, and scales from 0 to overflow.
+    """
+    for size in (seeded.FUSED_MIN, 17, 31, 1000, BLOCK):
+        for std in (0.0, 1e-30, 0.02, 1.0, 3.7, 1e30):
+            fused = torch.empty(size, dtype=dtype).normal_(
+                zero, std, generator=torch.Generator().manual_seed(size)
+            )
+            two_step = torch.empty(size, dtype=dtype).normal_(generator=torch.Generator().manual_seed(size))
+            seeded.Scale(lambda shape, std=std: std, zero)(two_step, (size,))
+            bits = torch.int32 if dtype == torch.float32 else torch.int64
+            assert torch.equal(fused.view(bits), two_step.view(bits)), (size, std)
+
+
+FUSED_CFGS = [
+    dict(type="Normal", std=0.02, layer="Linear"),
+    dict(type="Normal", mean=-0.0, std=0.5, layer="Linear"),
+    dict(type="Kaiming", distribution="normal", layer="Linear"),
+    dict(type="Xavier", distribution="normal", layer="Linear"),
+]
+
+
+@pytest.mark.parametrize("cfg", FUSED_CFGS, ids=["normal", "normal-minus-zero", "kaiming", "xavier"])
+@pytest.mark.parametrize("shape", [(300, 700), (1, BLOCK + 5)], ids=["blocks", "tail-under-16"])
+def test_seeded_scales_give_the_same_bits_fused_or_not(
+    cfg: dict[str, object], shape: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With fusion turned off (every block drawn, then scaled), a seeded fill keeps every bit."""
+    layer = nn.Linear(shape[1], shape[0], bias=False)
+    initialize(layer, cfg, seed=11)
+    fused = layer.weight.detach().clone()
+    monkeypatch.setattr(seeded, "FUSED_MIN", BLOCK + 1)
+    initialize(layer, cfg, seed=11)
+    assert torch.equal(fused.view(torch.int32), layer.weight.detach().view(torch.int32))

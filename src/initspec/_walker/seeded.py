@@ -17,6 +17,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import torch
@@ -27,6 +28,7 @@ from initspec._walker.shards import local_view
 __all__ = [
     "BLOCK",
     "THREADS_ENV",
+    "Scale",
     "block_runs",
     "fill_seeded",
     "generator_for",
@@ -39,6 +41,31 @@ BLOCK: Final = 1 << 16
 
 Base = Literal["normal", "uniform"]
 Transform = Callable[[torch.Tensor, tuple[int, ...]], None]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A transform of standard normal draws that only scales them: ``t * std(shape)``, then ``+ zero``.
+
+    ``zero`` is a signed zero: ``-0.0`` leaves the product as it is (a plain scale, as Kaiming's), ``+0.0``
+    turns a ``-0`` into ``+0`` (``Normal(mean=0)``'s ``mul_(std).add_(0)``). Such a block is drawn in one pass
+    as ``normal_(zero, std)``, with the same bits: for 16 or more contiguous elements torch computes each value
+    as ``fma(r, std, zero)`` or ``r * std + zero`` from the standard draw ``r`` it would give ``normal_()``, and
+    adding a signed zero changes nothing but that sign. Shorter blocks take torch's other, double-precision
+    path, so they are drawn and scaled in two steps.
+    """
+
+    std: Callable[[tuple[int, ...]], float]
+    zero: float = -0.0
+
+    def __call__(self, t: torch.Tensor, shape: tuple[int, ...]) -> None:
+        t.mul_(self.std(shape))
+        if math.copysign(1.0, self.zero) > 0:
+            t.add_(0.0)
+
+
+FUSED_MIN: Final = 16
+"""The fewest contiguous elements for which torch's ``normal_`` fills through its vectorised path."""
 
 
 def stable_seed(*parts: object) -> int:
@@ -83,6 +110,9 @@ def _fill_base(
     """
     flat, numel = out.view(-1), math.prod(shape)
     groups = _by_block(block_runs(tuple(out.shape), shape, offset))
+    fused = (
+        (transform.zero, transform.std(shape)) if base == "normal" and isinstance(transform, Scale) else None
+    )
 
     def fill(chunk: list[_Group]) -> None:
         with torch.no_grad():  # grad mode is per thread: a pool thread does not inherit the caller's
@@ -91,14 +121,16 @@ def _fill_base(
     def _fill_groups(chunk: list[_Group]) -> None:
         for k, pieces in chunk:
             size = min(BLOCK, numel - k * BLOCK)
+            scaled = fused if size >= FUSED_MIN else None
             if len(pieces) == 1 and pieces[0][2] - pieces[0][1] == size:
                 start = pieces[0][0]
-                _draw(flat[start : start + size], k, base, seed, name)  # the whole block lands here
+                _draw(flat[start : start + size], k, base, seed, name, scaled)  # the whole block lands here
             else:
-                block = _draw(torch.empty(size, dtype=out.dtype, device=out.device), k, base, seed, name)
+                empty = torch.empty(size, dtype=out.dtype, device=out.device)
+                block = _draw(empty, k, base, seed, name, scaled)
                 for start, lo, hi in pieces:
                     flat[start : start + hi - lo].copy_(block[lo - k * BLOCK : hi - k * BLOCK])
-            if transform is not None:
+            if transform is not None and scaled is None:
                 for start, lo, hi in pieces:
                     for at in range(start, start + hi - lo, SERIAL_OP):
                         transform(flat[at : min(at + SERIAL_OP, start + hi - lo)], shape)
@@ -175,10 +207,14 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's t
     os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
-def _draw(values: torch.Tensor, k: int, base: Base, seed: int, name: str) -> torch.Tensor:
-    """Fill ``values`` (one whole block) with block ``k``'s base draws."""
+def _draw(
+    values: torch.Tensor, k: int, base: Base, seed: int, name: str, scaled: tuple[float, float] | None = None
+) -> torch.Tensor:
+    """Fill ``values`` (one whole block) with block ``k``'s base draws, or their :class:`Scale` (zero, std)."""
     generator = torch.Generator(device=values.device)
     generator.manual_seed(stable_seed(seed, name, k))
+    if scaled is not None:
+        return values.normal_(scaled[0], scaled[1], generator=generator)
     return values.normal_(generator=generator) if base == "normal" else values.uniform_(generator=generator)
 
 

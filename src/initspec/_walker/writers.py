@@ -8,13 +8,14 @@ arithmetic lives in ``initspec._maths``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from initspec import _maths as M
 from initspec import functional as F
-from initspec._walker.seeded import Base, Transform, fill_seeded, generator_for
+from initspec._walker.seeded import Base, Scale, Transform, fill_seeded, generator_for
 from initspec._walker.shards import local_view, slice_of
 from initspec.configs import (
     INITIALIZERS,
@@ -195,6 +196,8 @@ def _base(distribution: str) -> Base:
 
 
 def _normal_stream(c: Any) -> tuple[Base, Transform]:
+    if c.mean == 0:  # mul_(std).add_(mean) with a zero mean: a scale, drawn in one pass
+        return "normal", Scale(lambda shape: c.std, zero=c.mean)
     return "normal", lambda t, shape: _affine(t, c.std, c.mean)
 
 
@@ -212,15 +215,22 @@ def _trunc_normal_stream(c: Any) -> tuple[Base, Transform]:
 
 def _kaiming_stream(c: Any) -> tuple[Base, Transform]:
     a, mode, nonlinearity, dist = _kaiming_args(c)
-    return _base(dist), lambda t, shape: _scale(
-        t, M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity), dist
-    )
+
+    def std(shape: tuple[int, ...]) -> float:
+        return M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity)
+
+    return _scaled(dist, std)
 
 
 def _xavier_stream(c: Any) -> tuple[Base, Transform]:
-    return _base(c.distribution), lambda t, shape: _scale(
-        t, M.xavier_std(M.fan_in_and_fan_out(shape), c.gain), c.distribution
-    )
+    return _scaled(c.distribution, lambda shape: M.xavier_std(M.fan_in_and_fan_out(shape), c.gain))
+
+
+def _scaled(distribution: str, std: Callable[[tuple[int, ...]], float]) -> tuple[Base, Transform]:
+    """``_scale`` by ``std(shape)``; for normal draws a :class:`Scale`, which draws in one pass."""
+    if distribution == "normal":
+        return "normal", Scale(std)
+    return "uniform", lambda t, shape: _scale(t, std(shape), distribution)
 
 
 def _variance_scaling_stream(c: Any) -> tuple[Base, Transform]:

@@ -75,6 +75,8 @@ class TensorKind(NamedTuple):
 
 def tensor_kind(tensor: torch.Tensor) -> TensorKind:
     """The kind of ``tensor``: its global shape, dtype, and any layout that forbids an in-place write."""
+    if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
+        return TensorKind(tuple(tensor.shape), tensor.dtype, None)  # the common case, checked inline
     return TensorKind(tuple(tensor.shape), tensor.dtype, _layout_problem(tensor))
 
 
@@ -115,16 +117,21 @@ class Tree:
         self._kinds: dict[str, dict[tuple[TensorKind | None, TensorKind | None], list[int]]] = {}
 
     def _post_order(self, module: nn.Module, path: str) -> int:
-        start = len(self.nodes)
+        nodes = self.nodes
+        start = len(nodes)
         if module._parameters:
             self._name_tensors(module._parameters, path, self.params)
         if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
             skip = module._non_persistent_buffers_set
             buffers = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
             self._name_tensors(buffers, path, self.buffers)
-        kids = [self._post_order(c, f"{path}.{n}" if path else n) for n, c in children(module)]
-        self.nodes.append(Node(path, module, start, kids))
-        return len(self.nodes) - 1
+        if module._modules:
+            prefix = f"{path}." if path else ""
+            kids = [self._post_order(c, prefix + n) for n, c in children(module)]
+        else:
+            kids = []
+        nodes.append(Node(path, module, start, kids))
+        return len(nodes) - 1
 
     def _name_tensors(self, tensors: dict[str, Any], path: str, out: list[tuple[str, torch.Tensor]]) -> None:
         for key, tensor in tensors.items():
@@ -186,7 +193,9 @@ class Tree:
 
 
 def _tensor_attr(node: Node, name: str) -> torch.Tensor | None:
-    value = attr(node.module, name)
+    value = node.module._parameters.get(name, _MISSING)  # where a layer's weight and bias almost always are
+    if value is _MISSING:
+        value = attr(node.module, name)
     if value is None or isinstance(value, torch.Tensor):
         return value
     msg = (

@@ -39,6 +39,12 @@ class Net(BaseModule):
 
 def build():
     return Net()
+
+
+def build_pretrained():
+    net = Net()
+    net.decoder.init_cfg = dict(type="Pretrained", checkpoint="http://127.0.0.1:9/decoder.pth")
+    return net
 """
 
 CONFIG = """\
@@ -101,7 +107,7 @@ def test_each_nested_init_cfg_is_applied_at_its_module_or_named_with_the_reason(
         "a BaseModule (initspec.ModuleList, mmengine's ModuleList)",
         f"{config}:14:3: note: other.init_cfg is not applied: only `model.init_cfg` and "
         "`model.<module>.init_cfg` name a module of the model",
-        f"{config}: note: 1 module(s) keep the init_cfg the model factory gave them, as the config sets none "
+        f"{config}: note: 1 module(s) keep the init_cfg they were built with, as the config sets none "
         "for them: decoder",
     ]
 
@@ -240,4 +246,27 @@ def test_a_plain_model_takes_only_model_init_cfg(tmp_path: Path) -> None:
         "its children: 0",
         f"{config}: error: no init_cfg of the file applies to Sequential, which is not a BaseModule (only "
         "`model.init_cfg` applies to such a model, as plan_init(model, init_cfg))",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["model:\n  encoder:\n    init_cfg: {type: Normal, std: 0.5, layer: Linear}\n", "optimizer: {lr: 0.1}\n"],
+    ids=["model-config", "no-init-cfg"],
+)
+def test_a_built_in_checkpoint_is_not_fetched_either(tmp_path: Path, home: Path, text: str) -> None:
+    """A Pretrained the model was built with (mmseg's ``pretrained=``, a class default) is not downloaded."""
+    config = write(tmp_path, "cfg.yaml", text)
+    write(tmp_path, "tree_model.py", TREE)
+    result = run_cli("explain", config, "--model", "tree_model:build_pretrained", pythonpath=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"{config}: note: 'decoder' (Part) is shown with no init_cfg of its own: the one it was built with needs "
+        f"the checkpoint http://127.0.0.1:9/decoder.pth ({home / 'checkpoints' / 'decoder.pth'}), which is not "
+        "downloaded, and explain downloads only with --download"
+    )
+    assert "decoder.fc.weight " in result.stdout
+    assert [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("decoder.fc.")] == [
+        "untouched",
+        "untouched",
     ]

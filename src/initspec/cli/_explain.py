@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError, format_loc
 from initspec.cli._codes import problem_code
 from initspec.cli._output import cfg_value, display_path, document_error, problem_diagnostic, skipped_note
-from initspec.cli._placements import place, uncached_checkpoints
+from initspec.cli._placements import drop_uncached, place, uncached_checkpoints
 from initspec.cli._validate import UsageError, skipped_inside
 from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document, location_of
 from initspec.registry import parse_init_cfg
@@ -193,7 +193,8 @@ def _plan(
         elif find_init_cfgs(doc.data):
             plan, notes = _plan_placed(model, doc, config, require_complete, download)
         else:
-            plan, notes = _plan_own(model, doc, require_complete), []
+            notes = [] if download else [f"{config}: note: {line}" for line in drop_uncached(model)]
+            plan = _plan_own(model, doc, require_complete)
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too
     return report, [str(warning.message) for warning in caught], notes

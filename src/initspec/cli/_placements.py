@@ -8,7 +8,7 @@ gets a note: applied to which module, or not applied and why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from initspec._errors import InitConfigError, did_you_mean, format_loc
@@ -44,8 +44,9 @@ class Placements:
 
     placed: list[Placed]
     errors: list[str]
-    kept: list[str]  # managed modules that keep their factory's init_cfg, the config setting none for them
+    kept: list[str]  # managed modules that keep the init_cfg they were built with, the config setting none
     root_cfg: object = None  # ``model.init_cfg`` for a root that is not a BaseModule: planned with plan_init
+    dropped: list[str] = field(default_factory=list)  # notes for built-in configs that need a download
 
     def notes(self, doc: Document, config: str) -> list[str]:
         """A ``path:line:col: note:`` line per init_cfg, then one for the modules that keep their own."""
@@ -59,10 +60,10 @@ class Placements:
             listed = ", ".join(self.kept[:_KEPT_LISTED])
             more = f" and {len(self.kept) - _KEPT_LISTED} more" if len(self.kept) > _KEPT_LISTED else ""
             lines.append(
-                f"{config}: note: {len(self.kept)} module(s) keep the init_cfg the model factory gave them, "
-                f"as the config sets none for them: {listed}{more}"
+                f"{config}: note: {len(self.kept)} module(s) keep the init_cfg they were built with, as the "
+                f"config sets none for them: {listed}{more}"
             )
-        return lines
+        return lines + [f"{config}: note: {line}" for line in self.dropped]
 
 
 def module_path(loc: Loc) -> str | None:
@@ -101,12 +102,34 @@ def place(model: nn.Module, doc: Document, *, download: bool) -> Placements:
             root_cfg = raw
         elif target is not None:
             replaced.add(id(target))
+    dropped = [] if download else drop_uncached(model, skip=replaced)
     kept = [
         name or "<root>"
         for name, module in model.named_modules()
         if protocol.is_managed(module) and id(module) not in replaced and protocol.configs_of_or_none(module)
     ]
-    return Placements(placed, errors, kept, root_cfg)
+    return Placements(placed, errors, kept, root_cfg, dropped)
+
+
+def drop_uncached(model: nn.Module, skip: set[int] | None = None) -> list[str]:
+    """Clear the init_cfg of each BaseModule whose own config needs a download; a note for each.
+
+    A model's built-in configs (a class default, or mmseg's ``pretrained=`` turned into a Pretrained) may name
+    a checkpoint by URL: explain reads none it would have to fetch without ``--download``.
+    """
+    notes = []
+    for name, module in model.named_modules():
+        if not protocol.is_managed(module) or (skip is not None and id(module) in skip):
+            continue
+        missing = uncached_checkpoints(protocol.configs_of_or_none(module) or ())
+        if missing:
+            _set(module, None)
+            label = f"'{name}' ({type(module).__name__})" if name else f"the model ({type(module).__name__})"
+            notes.append(
+                f"{label} is shown with no init_cfg of its own: the one it was built with needs the checkpoint "
+                f"{missing[0]}, which is not downloaded, and explain downloads only with --download"
+            )
+    return notes
 
 
 def _place_one(

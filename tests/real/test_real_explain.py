@@ -1,0 +1,70 @@
+"""``initspec explain`` on real OpenMMLab configs: each nested init_cfg lands on the real module, offline.
+
+The factory is ``scripts/real/explain_models.py:build`` (the config's model, built with its package's registry
+under ``initspec.mmengine.install()``). Like the differential suite, this needs ``scripts/real/install.sh``:
+without the packages it skips, and fails under ``INITSPEC_REQUIRE_REAL=1`` (CI).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FACTORY = "scripts/real/explain_models.py:build"
+PACKAGES = ("mmengine", "mmcv", "mmdet", "mmseg")
+
+
+def _explain(case: str, config: str, package: str, home: Path) -> subprocess.CompletedProcess[str]:
+    missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
+        if os.environ.get("INITSPEC_REQUIRE_REAL") == "1":
+            pytest.fail(f"{msg} (INITSPEC_REQUIRE_REAL=1)")
+        pytest.skip(msg)
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin is not None
+    path = Path(spec.origin).parent / ".mim" / "configs" / config
+    env = {**os.environ, "INITSPEC_REAL_CASE": case, "INITSPEC_HOME": str(home), "COLUMNS": "200"}
+    cmd = [sys.executable, "-m", "initspec", "explain", str(path), "--model", FACTORY]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600, check=False)
+
+
+def _rows(stdout: str) -> dict[str, list[str]]:
+    table = stdout.split("\n\n", 1)[0]
+    return {line.split()[0]: line.split() for line in table.splitlines()[2:]}
+
+
+def test_retinanet_places_its_backbone_config_and_downloads_nothing(tmp_path: Path) -> None:
+    """RetinaNet's `model.backbone.init_cfg` (torchvision://resnet50) is named as not downloaded; the rest runs."""
+    result = _explain("retinanet-r50", "retinanet/retinanet_r50_fpn_1x_coco.py", "mmdet", tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.splitlines()
+    backbone = next(line for line in notes if "model.backbone.init_cfg" in line)
+    assert "_base_/models/retinanet_r50_fpn.py:" in backbone
+    assert "is not applied: its checkpoint torchvision://resnet50" in backbone
+    assert notes[-1].endswith(
+        "keep the init_cfg they were built with, as the config sets none for them: neck, bbox_head"
+    )
+    rows = _rows(result.stdout)
+    assert rows["backbone.conv1.weight"][-1] == "untouched"
+    assert rows["neck.fpn_convs.0.conv.weight"][-2:] == ["Xavier(distribution='uniform')", "neck.init_cfg[0]"]
+
+
+def test_pspnet_built_in_pretrained_is_not_fetched(tmp_path: Path) -> None:
+    """mmseg turns `pretrained=` into the backbone's Pretrained: explain names it instead of downloading."""
+    result = _explain("pspnet-r50", "pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py", "mmseg", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "'backbone' (ResNetV1c) is shown with no init_cfg of its own" in result.stderr
+    assert "open-mmlab://resnet50_v1c" in result.stderr
+    rows = _rows(result.stdout)
+    assert rows["decode_head.conv_seg.weight"][-3:] == [
+        "Normal(std=0.01)",
+        "decode_head.init_cfg[0].override[0]",
+        "(name='conv_seg')",
+    ]

@@ -1,13 +1,15 @@
-"""The collector during a validate run: paused while it reads, and restored after."""
+"""The collector during a validate run: paused while it reads, restored after, and skipped at the command's exit."""
 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from initspec.__main__ import console
 from initspec.cli import main
 from initspec.cli._gc import collector_paused
 
@@ -59,3 +61,16 @@ def test_validate_leaves_the_collector_on(capsys: pytest.CaptureFixture[str]) ->
     assert main(["validate", str(ROOT / "examples" / "configs")]) == 0
     capsys.readouterr()
     assert gc.isenabled()
+
+
+def test_the_console_entry_returns_the_exit_code_and_freezes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``console()`` runs ``sys.argv`` and returns its code, with every object frozen out of the exit's pass."""
+    monkeypatch.setattr(sys, "argv", ["initspec", "--version"])
+    try:
+        assert console() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert capsys.readouterr().out.startswith("initspec ")

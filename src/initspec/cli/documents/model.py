@@ -141,8 +141,10 @@ def read_source(path: Path, limits: Limits) -> str:
             raise DocumentError(path, msg, code="IS001")
         if info.st_size > limits.max_bytes:
             raise DocumentError(path, _too_big(info.st_size, limits), code="IS001")
-        with open(path, "rb") as file:
-            raw = file.read(limits.max_bytes + 1)
+        with open(path, "rb") as file:  # read what stat says is there: a cap-sized read allocates the cap
+            raw = file.read(info.st_size + 1)
+            if len(raw) > info.st_size:  # it grew since, or its size is unknown (/proc): read on to the cap
+                raw += file.read(limits.max_bytes + 1 - len(raw))
     except OSError as err:
         raise DocumentError(path, f"cannot read the file: {err.strerror or err}", code="IS001") from err
     if len(raw) > limits.max_bytes:

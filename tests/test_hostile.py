@@ -16,6 +16,7 @@ import pytest
 from conftest import write
 from initspec.cli import main
 from initspec.cli.documents import DocumentError, Limits, Loader, load_document
+from initspec.cli.documents.model import read_source
 
 HUGE = "9" * 5000
 
@@ -224,6 +225,16 @@ def test_the_byte_cap_refuses_large_files_and_can_be_raised(tmp_path: Path) -> N
         Loader(Limits(max_bytes=1000)).load(path)
     assert main(["validate", "--max-bytes", "1000", str(path)]) == 1
     assert main(["validate", "--max-bytes", "100000", str(path)]) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_a_file_larger_than_its_stat_size_is_read_whole_and_still_capped() -> None:
+    """A regular file whose stat size says 0 (``/proc``) is read to its end, and the cap still holds."""
+    text = read_source(Path("/proc/self/status"), Limits())
+    assert text.startswith("Name:")
+    assert len(text) > 100
+    with pytest.raises(DocumentError, match="11 bytes is over the 10-byte cap"):
+        read_source(Path("/proc/self/status"), Limits(max_bytes=10))
 
 
 # -- JSON memory -------------------------------------------------------------------------------------------

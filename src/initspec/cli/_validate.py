@@ -12,6 +12,7 @@ from typing import Final, Literal, TextIO
 from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
 from initspec.cli._codes import lint_code, problem_code
+from initspec.cli._gc import collector_paused
 from initspec.cli._output import (
     Diagnostic,
     Format,
@@ -74,10 +75,9 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
     loader = Loader(Limits(max_bytes=max_bytes))
     results = Results()
     checked = _Checked(options)
-    on_large_stack(
-        _check_files, loader, files, checked, results
-    )  # one parse thread for the run, not one per file
-    apply_suppressions(results, loader, settings, strict=options.strict)
+    with collector_paused():  # what the run builds lives until it ends: full passes would re-scan it all
+        on_large_stack(_check_files, loader, files, checked, results)  # one parse thread for the run
+        apply_suppressions(results, loader, settings, strict=options.strict)
     emit(results, fmt, out, err)
     return results.exit_code()
 

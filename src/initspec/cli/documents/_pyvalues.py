@@ -19,6 +19,7 @@ __all__ = ["INIT_CLASSES", "Imported", "Missing", "Table", "Where"]
 Where: TypeAlias = tuple[Path, int, int]
 Missing: TypeAlias = tuple[Path, int, int, str]
 _Key: TypeAlias = str | int
+_CONTAINERS: Final = (dict, list)  # a tuple: cheaper in isinstance than `dict | list`, built on each call
 
 _INIT_TYPES: Final = ("Constant", "Xavier", "Normal", "TruncNormal", "Uniform", "Kaiming", "Caffe2Xavier")
 _INITSPEC_TYPES: Final = ("Orthogonal", "Dirac", "Eye", "Sparse", "VarianceScaling", "LecunNormal")
@@ -88,9 +89,14 @@ class Table:
             container.append(value)
         else:
             container[key] = value  # type: ignore[index]  # list keys are ints, checked by the caller
-        self._where.setdefault(id(container), {})[key] = where
-        if id(container) in self._missing:
-            self._missing[id(container)].pop(key, None)
+        ident = id(container)
+        placed = self._where.get(ident)
+        if placed is None:  # not setdefault: that would build an empty dict on every call
+            placed = self._where[ident] = {}
+        placed[key] = where
+        missing = self._missing.get(ident)
+        if missing is not None:
+            missing.pop(key, None)
         if isinstance(value, Imported):
             self._imported.append((container, key))
 
@@ -247,7 +253,7 @@ class _Measure:
         active.add(key)
         total = 1
         for value in node.values() if isinstance(node, dict) else node:  # type: ignore[attr-defined]
-            total += self._size(value, active, level + 1) if isinstance(value, dict | list) else 1
+            total += self._size(value, active, level + 1) if isinstance(value, _CONTAINERS) else 1
         active.discard(key)
         if total > limits.max_values:
             raise _TooBig(f"expands to more than {limits.max_values:,} values; simplify the config")

@@ -68,8 +68,9 @@ class Loader:
         """
         return on_large_stack(self._load, path)  # a parser's C recursion must not outgrow a small main stack
 
-    def _load(self, path: Path) -> Document:
-        key = _key(path)
+    def _load(self, path: Path, key: Path | None = None) -> Document:
+        if key is None:
+            key = _key(path)
         done = self._done.get(key)
         if isinstance(done, DocumentError):
             raise done
@@ -95,7 +96,7 @@ class Loader:
         text = read_source(path, self.limits)
         self.reads += 1
         self._scan_ignores(key, text)
-        bases = _FileBases(self, path, key)
+        bases = _FileBases(self, path)
         if reader is None:
             config = python_reader.read_python(path, text, self.limits, bases)
             layers = [config.own] if config.base is None else [config.base, config.own]
@@ -142,11 +143,8 @@ class Loader:
                 )
         self.ignores[key] = found
 
-    def base(
-        self, child: Path, child_key: Path, target: Path, at: Position
-    ) -> tuple[Document | None, Notice | None]:
-        """Read the base ``target`` of ``child``: the document, or the notice that says why it cannot be."""
-        key = _key(target)
+    def base(self, target: Path, key: Path, at: Position) -> tuple[Document | None, Notice | None]:
+        """Read the base ``target`` (``key``: its absolute path): the document, or the notice saying why not."""
         if key in self._chain:
             cycle = " -> ".join(str(link) for link in (*self._chain, key))
             return None, Notice("IS003", "error", *at, f"`_base_` files include each other: {cycle}")
@@ -154,7 +152,7 @@ class Loader:
             msg = f"the `_base_` chain is deeper than {self.limits.max_base_depth} files"
             return None, Notice("IS005", "error", *at, msg)
         try:
-            document = self.load(target)
+            document = on_large_stack(self._load, target, key)
         except DocumentError as error:
             return None, Notice(
                 error.code if error.code != "IS002" else "IS003",
@@ -171,8 +169,8 @@ class Loader:
 class _FileBases:
     """The bases of one file, as the ``.py`` reader asks for them (``Bases``) and the loader merges them."""
 
-    def __init__(self, loader: Loader, path: Path, key: Path) -> None:
-        self.loader, self.path, self.key = loader, path, key
+    def __init__(self, loader: Loader, path: Path) -> None:
+        self.loader, self.path = loader, path
         self.deps: frozenset[Path] = frozenset()
 
     def inherit(self, entries: list[tuple[str, Position]]) -> Document:
@@ -245,11 +243,11 @@ class _FileBases:
     def _read(self, target: Path | None, at: Position, notices: list[Notice]) -> Document | None:
         if target is None:
             return None
-        document, notice = self.loader.base(self.path, self.key, target, at)
+        key = _key(target)
+        document, notice = self.loader.base(target, key, at)
         if notice is not None:
             notices.append(notice)
             return None
-        key = _key(target)
         self.deps = self.deps | {key} | self.loader.deps_of(key)
         if len(self.deps) > self.loader.limits.max_bases:
             msg = f"the `_base_` files of this config number over {self.loader.limits.max_bases}"

@@ -141,8 +141,10 @@ def read_source(path: Path, limits: Limits) -> str:
             raise DocumentError(path, msg, code="IS001")
         if info.st_size > limits.max_bytes:
             raise DocumentError(path, _too_big(info.st_size, limits), code="IS001")
-        with open(path, "rb") as file:
-            raw = file.read(limits.max_bytes + 1)
+        with open(path, "rb") as file:  # read what stat says is there: a cap-sized read allocates the cap
+            raw = file.read(info.st_size + 1)
+            if len(raw) > info.st_size:  # it grew since, or its size is unknown (/proc): read on to the cap
+                raw += file.read(limits.max_bytes + 1 - len(raw))
     except OSError as err:
         raise DocumentError(path, f"cannot read the file: {err.strerror or err}", code="IS001") from err
     if len(raw) > limits.max_bytes:
@@ -249,6 +251,7 @@ def find_init_cfgs(
 
 
 _MAX_SEARCH_DEPTH: Final = 500  # below Python's recursion limit; the loader refuses data nested deeper
+_CONTAINERS: Final = (dict, list)  # a tuple: cheaper in isinstance than `dict | list`, built on each call
 
 
 def _collect(
@@ -264,8 +267,8 @@ def _collect(
         for key, value in items:
             if key == "init_cfg":
                 found.append(((key,), value))
-            elif isinstance(value, dict | list):
-                found += [((key, *loc), item) for loc, item in _collect(value, depth + 1, memo)]
+            elif isinstance(value, _CONTAINERS) and (inner := _collect(value, depth + 1, memo)):
+                found += [((key, *loc), item) for loc, item in inner]
     memo[id(node)] = (node, found)  # holding node keeps its id from being reused
     return found
 

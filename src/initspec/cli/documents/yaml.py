@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,6 +39,8 @@ _CORE_SCHEMA: Final = (  # YAML 1.2 core schema, in resolution order
 )
 _INT_PREFIXES: Final = {"0x": 16, "0o": 8}
 _BOOLS: Final = {"true": True, "false": False}
+_MEMO_SIZE: Final = 65_536  # short plain scalars whose tag and YAML 1.1 reading are remembered
+_MEMO_CHARS: Final = 100
 _UNSUPPORTED: Final = "unsupported tag {!r}; a config holds plain mappings, lists and scalars"
 
 
@@ -107,9 +109,21 @@ def _core_schema_loader() -> type[yaml.SafeLoader]:  # or CSafeLoader, which com
     class CoreSchemaLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built
         yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012  # PyYAML's own class-level registry
 
+        def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode and implicit[0] and len(value) <= _MEMO_CHARS:
+                return plain_tag(value)  # a plain scalar's tag depends on its text alone
+            return str(super().resolve(kind, value, implicit))
+
     for name, pattern in _CORE_SCHEMA:
         CoreSchemaLoader.add_implicit_resolver(_TAG + name, re.compile(rf"^(?:{pattern})\Z"), None)
     CoreSchemaLoader.add_implicit_resolver(_TAG + "merge", re.compile(r"^<<\Z"), ["<"])
+    resolver = yaml.resolver.BaseResolver()  # PyYAML's own resolution, over the core schema's patterns
+    resolver.yaml_implicit_resolvers = CoreSchemaLoader.yaml_implicit_resolvers
+
+    @lru_cache(maxsize=_MEMO_SIZE)  # metafiles repeat the same few words and numbers thousands of times
+    def plain_tag(value: str) -> str:
+        return str(resolver.resolve(yaml.ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
+
     return CoreSchemaLoader
 
 
@@ -194,7 +208,7 @@ class _Builder:
             raise self._error(node, reason) from err
 
     def _compare_with_yaml_1_1(self, node: yaml.ScalarNode, value: object, loc: Loc) -> None:
-        if len(node.value) > 100:  # no number that long is written by hand; and repr() of it may fail
+        if len(node.value) > _MEMO_CHARS:  # no number that long is written by hand; and repr() of it may fail
             return
         old = _yaml_1_1_value(node.value)
         if type(old) is type(value) and (old == value or _both_nan(old, value)):
@@ -209,6 +223,7 @@ class _Builder:
         return DocumentError(self.path, message, *_position(node.start_mark))
 
 
+@lru_cache(maxsize=_MEMO_SIZE)  # the same plain scalars recur across files; the readings are immutable
 def _yaml_1_1_value(text: str) -> object:
     """What PyYAML's SafeLoader (YAML 1.1) makes of a plain scalar."""
     import yaml

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from conftest import LocalServer, write
+from initspec.configs import INITIALIZERS
 from test_cli import MODEL_FACTORY, ROOT, run_cli
 
 TREE = """
@@ -35,6 +36,21 @@ class Net(BaseModule):
         self.proj = nn.Linear(4, 2)
         self.blocks = ModuleList([Part(), Part()])
         self.loose = nn.ModuleList([Part()])
+
+
+class Own(BaseModule):
+    def __init__(self, init_cfg=None):
+        super().__init__(init_cfg)
+        self.fc = nn.Linear(4, 4)
+
+    def init_weights(self):
+        nn.init.zeros_(self.fc.weight)
+
+
+def build_own():
+    net = Net()
+    net.own = Own()
+    return net
 
 
 def build():
@@ -270,3 +286,22 @@ def test_a_built_in_checkpoint_is_not_fetched_either(tmp_path: Path, home: Path,
         "untouched",
         "untouched",
     ]
+
+
+def test_a_free_form_config_goes_to_a_module_whose_own_code_reads_it(tmp_path: Path) -> None:
+    """Like PVT's ``init_cfg=dict(checkpoint=...)``: not an initspec config, but its own init_weights reads it."""
+    config = write(tmp_path, "cfg.yaml", "model:\n  own:\n    init_cfg: {checkpoint: weights.pth}\n")
+    write(tmp_path, "tree_model.py", TREE)
+    result = run_cli("explain", config, "--model", "tree_model:build_own", pythonpath=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        f"{config}: warning: Own: init_cfg is not an initspec config"
+    )  # construction's
+    assert lines[1] == (
+        f"{config}:3:5: note: model.own.init_cfg is applied to 'own' (Own), whose own init_weights reads it: it "
+        "is not an initspec config (missing 'type'; expected one of: "
+        + ", ".join(sorted(INITIALIZERS.names))
+        + ")"
+    )
+    assert "user-defined init_weights of Own (own)" in result.stdout

@@ -68,3 +68,16 @@ def test_pspnet_built_in_pretrained_is_not_fetched(tmp_path: Path) -> None:
         "decode_head.init_cfg[0].override[0]",
         "(name='conv_seg')",
     ]
+
+
+def test_pvt_free_form_backbone_config_goes_to_its_own_init_weights(tmp_path: Path) -> None:
+    """PVT's `init_cfg=dict(checkpoint=...)` has no type: it is placed for PVT's own code, not refused."""
+    result = _explain("retinanet-pvt-t", "pvt/retinanet_pvt-t_fpn_1x_coco.py", "mmdet", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "model.backbone.init_cfg is applied to 'backbone' (PyramidVisionTransformer), whose own init_weights"
+        in (result.stderr)
+    )
+    rows = _rows(result.stdout)
+    row = " ".join(rows["backbone.layers.0.0.projection.weight"])
+    assert row.endswith("user-defined init_weights of PyramidVisionTransformer (backbone)")

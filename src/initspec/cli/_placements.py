@@ -155,6 +155,12 @@ def _place_one(
     try:
         cfgs = parse_init_cfg(raw)
     except InitConfigError as error:
+        if managed and protocol.has_init_weights(module) and not protocol.runs_generic(module):
+            _set(module, raw)  # kept for the module's own init_weights, as the model keeps it when built
+            return module, (
+                f"{label}, whose own init_weights reads it: it is not an initspec config "
+                f"({error.problems[0].message})"
+            )
         errors.extend(
             problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
             for p in error.problems

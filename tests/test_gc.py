@@ -74,3 +74,20 @@ def test_the_console_entry_returns_the_exit_code_and_freezes(
     finally:
         gc.unfreeze()
     assert capsys.readouterr().out.startswith("initspec ")
+
+
+def test_ctrl_c_ends_the_command_with_130_and_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A KeyboardInterrupt in the command is exit code 130 and ``initspec: interrupted``, not a traceback."""
+    import initspec.__main__ as entry
+
+    def interrupted(argv: object = None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "main", interrupted)
+    try:
+        assert console() == 130
+    finally:
+        gc.unfreeze()
+    assert capsys.readouterr().err == "initspec: interrupted\n"

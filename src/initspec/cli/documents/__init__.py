@@ -1,7 +1,10 @@
 """Config files as data with positions: one reader per format over one document model, one loader above.
 
 model.py     Document, positions, DocumentError, Limits (no reader imports another reader)
-json.py  yaml.py  toml.py  python.py (+ _pyexpr, _pyvalues)   one reader per format
+json.py  yaml.py  toml.py  python.py   one reader per format
+_pyexpr.py   the ``.py`` reader's expressions;  _pyvalues.py  its values, with where each key was written
+_pybases.py  the ``.py`` reader's ``_base_``, ``read_base()`` and imports
+_pyunknown.py  the ``.py`` statements it cannot evaluate: names forgotten, a possible init_cfg noted
 merge.py     mmengine's merge and update rules
 packages.py  where an installed package keeps its configs
 load.py      the Loader: picks a reader, merges ``_base_`` for every format, reads each file once

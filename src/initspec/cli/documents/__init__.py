@@ -5,6 +5,7 @@ json.py  yaml.py  toml.py  python.py   one reader per format
 _pyexpr.py   the ``.py`` reader's expressions;  _pyvalues.py  its values, with where each key was written
 _pybases.py  the ``.py`` reader's ``_base_``, ``read_base()`` and imports
 _pyunknown.py  the ``.py`` statements it cannot evaluate: names forgotten, a possible init_cfg noted
+_pypositions.py  where each key of a read ``.py`` config was written;  _pysize.py  its size and depth limits
 merge.py     mmengine's merge and update rules
 packages.py  where an installed package keeps its configs
 load.py      the Loader: picks a reader, merges ``_base_`` for every format, reads each file once

@@ -1,10 +1,18 @@
 """Config files as data with positions: one reader per format over one document model, one loader above.
 
-model.py     Document, positions, DocumentError, Limits (no reader imports another reader)
-json.py  yaml.py  toml.py  python.py (+ _pyexpr, _pyvalues)   one reader per format
-merge.py     mmengine's merge and update rules
-packages.py  where an installed package keeps its configs
-load.py      the Loader: picks a reader, merges ``_base_`` for every format, reads each file once
+model.py          Document, positions, DocumentError, Limits (no reader imports another reader)
+json.py  yaml.py  toml.py  python.py   one reader per format
+_pyexpr.py        the ``.py`` reader's expressions, evaluated statically
+_pyvalues.py      its values (the Table): containers, where each key was written, what is missing
+_pypositions.py   where each loc of a read ``.py`` config was written, looked up when asked
+_pysize.py        the size and depth limits on a read ``.py`` config's values
+_pybases.py       the ``.py`` reader's ``_base_``, ``read_base()`` imports and plain imports
+_pyunknown.py     ``.py`` statements it cannot evaluate: their names forgotten, a possible init_cfg noted
+merge.py          mmengine's merge and update rules
+layers.py         a child's document over its bases' documents, merged
+packages.py       where an installed package keeps its configs
+_bases.py         every format's ``_base_``: the files it names, read, merged, ``{{_base_.x}}`` substituted
+load.py           the Loader: picks a reader, reads each file once, keeps each result (or error)
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from initspec.cli.documents._pyvalues import Imported, Table, Where
+from initspec.cli.documents._pypositions import Where
+from initspec.cli.documents._pyvalues import Imported, Table
 from initspec.cli.documents.model import MAX_INT_DIGITS, Document, DocumentError, Position
 
 __all__ = ["BASE_KEY", "Evaluator", "Unsupported", "short"]

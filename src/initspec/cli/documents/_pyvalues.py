@@ -7,19 +7,19 @@ positions right through aliasing, as Python's own references would.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeAlias
 
+from initspec.cli.documents._pypositions import Positions, Where
+from initspec.cli.documents._pysize import Measure
 from initspec.cli.documents.model import Document, DocumentError, Limits, Loc, Position, Skipped, has_path
 
-__all__ = ["INIT_CLASSES", "Imported", "Missing", "Table", "Where"]
+__all__ = ["INIT_CLASSES", "Imported", "Missing", "Table"]
 
-Where: TypeAlias = tuple[Path, int, int]
 Missing: TypeAlias = tuple[Path, int, int, str]
 _Key: TypeAlias = str | int
-_CONTAINERS: Final = (dict, list)  # a tuple: cheaper in isinstance than `dict | list`, built on each call
 
 _INIT_TYPES: Final = ("Constant", "Xavier", "Normal", "TruncNormal", "Uniform", "Kaiming", "Caffe2Xavier")
 _INITSPEC_TYPES: Final = ("Orthogonal", "Dirac", "Eye", "Sparse", "VarianceScaling", "LecunNormal")
@@ -174,7 +174,7 @@ class Table:
         for key, value in root.items():
             if isinstance(key, str) and keep(key) and not isinstance(value, Imported):
                 self.put(data, key, value, self.where(root, key) or (self.path, 1, 1))
-        _Measure(self).check(data)
+        Measure(self.path, self.limits, self.where).check(data)
         skipped = [
             Skipped((key,), line, col, reason, None if file == self.path else file)
             for key, (file, line, col, reason) in self.missing_in(root).items()
@@ -182,7 +182,7 @@ class Table:
         ]
         skipped += self._skipped_under(data)
         skipped.sort(key=lambda piece: (piece.file is not None, piece.line, piece.col))
-        positions = _Positions(self, data)
+        positions = Positions(self.path, self.where, data)
         return Document(self.path, data, positions, tuple(skipped), positions.origins)
 
     def _resolve_imports(self, resolve: Callable[[object], object]) -> None:
@@ -215,117 +215,6 @@ class Table:
             items = node.items() if isinstance(node, dict) else enumerate(node)  # type: ignore[arg-type]
             stack.extend(((*loc, k), v) for k, v in items if isinstance(v, dict | list))
         return found
-
-
-class _Measure:
-    """The expanded size and depth of each container, each computed once: a shared value is not re-walked."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.size: dict[int, int] = {}
-
-    def check(self, data: dict[_Key, object]) -> None:
-        for key, value in data.items():
-            if isinstance(value, dict | list):
-                where = self.table.where(data, key) or (self.table.path, 1, 1)
-                self._measure(value, str(key), where)
-
-    def _measure(self, root: object, name: str, where: Where) -> None:
-        try:
-            self._size(root, set(), 0)
-        except _Cycle:
-            raise DocumentError(
-                self.table.path, f"`{name}` contains itself", *where[1:], code="IS005"
-            ) from None
-        except _TooBig as err:
-            raise DocumentError(self.table.path, f"`{name}` {err}", *where[1:], code="IS005") from None
-
-    def _size(self, node: object, active: set[int], level: int) -> int:
-        key = id(node)
-        known = self.size.get(key)
-        if known is not None:
-            return known
-        limits = self.table.limits
-        if key in active:
-            raise _Cycle
-        if level > limits.max_depth:
-            raise _TooBig(f"is nested more than {limits.max_depth} levels deep")
-        active.add(key)
-        total = 1
-        for value in node.values() if isinstance(node, dict) else node:  # type: ignore[attr-defined]
-            total += self._size(value, active, level + 1) if isinstance(value, _CONTAINERS) else 1
-        active.discard(key)
-        if total > limits.max_values:
-            raise _TooBig(f"expands to more than {limits.max_values:,} values; simplify the config")
-        self.size[key] = total
-        return total
-
-
-class _Cycle(Exception):
-    """A value that contains itself."""
-
-
-class _TooBig(Exception):
-    """A value over the evaluation budget."""
-
-
-class _Positions(Mapping[Loc, Position]):
-    """Where each loc of a read ``.py`` config was written, found by following the loc through the table."""
-
-    def __init__(self, table: Table, data: dict[_Key, object]) -> None:
-        self.table, self.data = table, data
-        self.origins = _Origins(self)
-
-    def where(self, loc: Loc) -> Where | None:
-        node: object = self.data
-        where: Where | None = (self.table.path, 1, 1)
-        for key in loc:
-            if not has_path(node, (key,)):
-                return None
-            where = self.table.where(node, key)
-            node = node[key]  # type: ignore[index]  # has_path checked it
-        return where
-
-    def __getitem__(self, loc: Loc) -> Position:
-        where = self.where(loc)
-        if where is None:
-            raise KeyError(loc)
-        return (1, 1) if loc == () else (where[1], where[2])
-
-    def __contains__(self, loc: object) -> bool:
-        return isinstance(loc, tuple) and self.where(loc) is not None
-
-    def __iter__(self) -> Iterator[Loc]:
-        stack: list[tuple[Loc, object]] = [((), self.data)]
-        while stack:
-            loc, node = stack.pop()
-            yield loc
-            items = (
-                node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-            )
-            stack.extend(((*loc, key), value) for key, value in items)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-class _Origins(Mapping[Loc, Path]):
-    """The file of each loc written outside the file being read (in a base it adopted)."""
-
-    def __init__(self, positions: _Positions) -> None:
-        self._positions = positions
-
-    def __getitem__(self, loc: Loc) -> Path:
-        where = self._positions.where(loc)
-        if where is None or where[0] is self._positions.table.path or where[0] == self._positions.table.path:
-            raise KeyError(loc)
-        return where[0]
-
-    def __iter__(self) -> Iterator[Loc]:
-        return iter([loc for loc in self._positions if loc in self])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 def _values(node: object) -> list[object]:

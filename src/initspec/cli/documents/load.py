@@ -7,7 +7,6 @@ is kept. A problem in a base (missing, cyclic, unreadable, over a limit) is an e
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Final
 
 from initspec._stack import on_large_stack
 from initspec.cli.documents import json as json_reader
-from initspec.cli.documents import packages
 from initspec.cli.documents import python as python_reader
 from initspec.cli.documents import toml as toml_reader
 from initspec.cli.documents import yaml as yaml_reader
+from initspec.cli.documents._bases import FileBases, file_key, merge_bases
 from initspec.cli.documents.layers import merged_layers
 from initspec.cli.documents.model import (
     MAX_INT_DIGITS,
@@ -28,14 +27,12 @@ from initspec.cli.documents.model import (
     Loc,
     Notice,
     Position,
-    has_path,
     position_of,
     read_source,
 )
 
 __all__ = ["SUFFIXES", "Loader"]
 
-BASE_KEY: Final = "_base_"
 _Reader = Callable[[Path, str, Limits], Document]
 _READERS: Final[dict[str, _Reader]] = {
     ".json": json_reader.read_json,
@@ -44,7 +41,6 @@ _READERS: Final[dict[str, _Reader]] = {
     ".toml": toml_reader.read_toml,
 }
 SUFFIXES: Final = frozenset({*_READERS, ".py"})
-_REFERENCE: Final = re.compile(r"\{\{\s*_base_\.([A-Za-z0-9_.]+)\s*\}\}")
 _IGNORE: Final = re.compile(r"#\s*initspec:\s*ignore(?:\[([A-Za-z0-9,\s]*)\])?")
 _MAX_BITS: Final = int(MAX_INT_DIGITS * 3.32)
 
@@ -70,7 +66,7 @@ class Loader:
 
     def _load(self, path: Path, key: Path | None = None) -> Document:
         if key is None:
-            key = _key(path)
+            key = file_key(path)
         done = self._done.get(key)
         if isinstance(done, DocumentError):
             raise done
@@ -96,7 +92,7 @@ class Loader:
         text = read_source(path, self.limits)
         self.reads += 1
         self._scan_ignores(key, text)
-        bases = _FileBases(self, path)
+        bases = FileBases(self, path)
         if reader is None:
             config = python_reader.read_python(path, text, self.limits, bases)
             layers = [config.own] if config.base is None else [config.base, config.own]
@@ -104,30 +100,9 @@ class Loader:
         else:
             read = reader(path, text, self.limits)
             _check_values(read, self.limits)
-            document = self._inherit(read, bases)
+            document = merge_bases(read, bases)
         self._deps[key] = bases.deps
         return document
-
-    def _inherit(self, document: Document, bases: _FileBases) -> Document:
-        data = document.data
-        if not isinstance(data, dict) or BASE_KEY not in data:
-            return document
-        entries = _base_entries(document, data[BASE_KEY])
-        own = Document(
-            document.path,
-            {k: v for k, v in data.items() if k != BASE_KEY},
-            document.positions,
-            document.skipped,
-            document.origins,
-            document.notices,
-        )
-        if entries is None:
-            at = document.positions.get((BASE_KEY,), (1, 1))
-            notice = Notice("IS003", "error", *at, "`_base_` must be a path or a list of paths")
-            return _with_notices(own, [notice])
-        base = bases.inherit(entries)
-        own = _substitute(own, base)
-        return merged_layers(document.path, [base, own])
 
     def _scan_ignores(self, key: Path, text: str) -> None:
         if "initspec:" not in text:
@@ -164,160 +139,6 @@ class Loader:
 
     def deps_of(self, key: Path) -> frozenset[Path]:
         return self._deps.get(key, frozenset())
-
-
-class _FileBases:
-    """The bases of one file, as the ``.py`` reader asks for them (``Bases``) and the loader merges them."""
-
-    def __init__(self, loader: Loader, path: Path) -> None:
-        self.loader, self.path = loader, path
-        self.deps: frozenset[Path] = frozenset()
-
-    def inherit(self, entries: list[tuple[str, Position]]) -> Document:
-        merged: dict[str | int, object] = {}
-        layers: list[Document] = []
-        notices: list[Notice] = []
-        for entry, at in entries:
-            target, notice = self._resolve(entry, at)
-            document = self._read(target, at, notices) if notice is None else None
-            notices += [notice] if notice else []
-            if document is None:
-                continue
-            if not isinstance(document.data, dict):
-                kind = type(document.data).__name__
-                notices.append(
-                    Notice(
-                        "IS003",
-                        "error",
-                        *at,
-                        f"base config {entry!r} holds a {kind}, not a mapping of variables",
-                    )
-                )
-                continue
-            if twice := sorted(map(str, document.data.keys() & merged.keys())):
-                notices.append(
-                    Notice(
-                        "IS003",
-                        "error",
-                        *at,
-                        f"{entry!r} defines {twice} again, and mmengine forbids a variable in two bases",
-                    )
-                )
-            merged.update(document.data)
-            if all(document is not layer for layer in layers):  # the same base twice adds nothing
-                layers.append(document)
-        base = merged_layers(self.path, layers) if layers else Document(self.path, {}, {(): (1, 1)})
-        return _with_notices(base, notices)
-
-    def module(self, name: str, level: int, at: Position) -> Document | None:
-        notices: list[Notice] = []
-        target = packages.module_file(self.path, name, level)
-        if target is None:
-            return None
-        document = self._read(target, at, notices)
-        return document if document is None else _with_notices(document, notices)
-
-    def _resolve(self, entry: str, at: Position) -> tuple[Path | None, Notice | None]:
-        if "::" not in entry:
-            target = self.path.parent / entry
-            if not target.is_file():
-                return None, Notice(
-                    "IS003", "error", *at, f"base config {entry!r} not found (looked for {target})"
-                )
-            return target, None
-        package, _, relative = entry.partition("::")
-        root = packages.config_root(package, self.path)
-        if root is None:
-            why = (
-                f"package {package!r} is not installed, so base {entry!r} cannot be read and what it sets is "
-                f"not checked; install {package} to check it"
-            )
-            return None, Notice("IS004", "warning", *at, why)
-        target = root / relative
-        if not target.is_file():
-            return None, Notice(
-                "IS003", "error", *at, f"base config {entry!r} not found (looked for {target})"
-            )
-        return target, None
-
-    def _read(self, target: Path | None, at: Position, notices: list[Notice]) -> Document | None:
-        if target is None:
-            return None
-        key = _key(target)
-        document, notice = self.loader.base(target, key, at)
-        if notice is not None:
-            notices.append(notice)
-            return None
-        self.deps = self.deps | {key} | self.loader.deps_of(key)
-        if len(self.deps) > self.loader.limits.max_bases:
-            msg = f"the `_base_` files of this config number over {self.loader.limits.max_bases}"
-            raise DocumentError(self.path, msg, *at, code="IS005")
-        return document
-
-
-def _key(path: Path) -> Path:
-    """The file's absolute path, ``..`` folded (not symlinks: resolving every base costs a stat per folder)."""
-    return Path(os.path.abspath(path))
-
-
-def _base_entries(document: Document, value: object) -> list[tuple[str, Position]] | None:
-    if isinstance(value, str):
-        return [(value, document.positions.get((BASE_KEY,), (1, 1)))]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return [
-            (str(item), document.positions.get((BASE_KEY, index), (1, 1))) for index, item in enumerate(value)
-        ]
-    return None
-
-
-def _substitute(own: Document, base: Document) -> Document:
-    """``"{{_base_.a.b}}"`` strings in a JSON/YAML/TOML file become the base's value, as in mmengine."""
-    notices: list[Notice] = []
-
-    def walk(value: object, loc: Loc) -> object:
-        if isinstance(value, str) and (match := _REFERENCE.fullmatch(value.strip())):
-            path = tuple(match[1].split("."))
-            if has_path(base.data, path):
-                return _copy(_get(base.data, path))
-            notices.append(
-                Notice("IS003", "error", *position_of(own, loc), f"`{value}`: the bases set no `{match[1]}`")
-            )
-            return value
-        if isinstance(value, dict):
-            return {k: walk(v, (*loc, k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v, (*loc, i)) for i, v in enumerate(value)]
-        return value
-
-    data = walk(own.data, ())
-    return Document(own.path, data, own.positions, own.skipped, own.origins, (*own.notices, *notices))
-
-
-def _get(data: object, loc: Loc) -> object:
-    for key in loc:
-        data = data[key]  # type: ignore[index]  # has_path checked the way
-    return data
-
-
-def _copy(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
-
-
-def _with_notices(document: Document, notices: list[Notice]) -> Document:
-    if not notices:
-        return document
-    return Document(
-        document.path,
-        document.data,
-        document.positions,
-        document.skipped,
-        document.origins,
-        (*document.notices, *notices),
-    )
 
 
 def _check_values(document: Document, limits: Limits) -> None:

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from initspec.cli.documents._pybases import BaseImports
 from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
+from initspec.cli.documents._pyunknown import Unknowns
 from initspec.cli.documents._pyvalues import INIT_CLASSES, Imported, Table
 from initspec.cli.documents.merge import merge_into, update_into
 from initspec.cli.documents.model import (
@@ -22,14 +24,12 @@ from initspec.cli.documents.model import (
     Limits,
     Loc,
     Notice,
-    Position,
     line_col,
     too_long_int,
 )
 
 __all__ = ["PyConfig", "read_python"]
 
-_SCOPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _LIST_METHODS: Final = frozenset({"append", "extend", "insert"})
 
 
@@ -75,19 +75,20 @@ class _Module:
     """The module-level statements of one file, evaluated in order."""
 
     def __init__(self, path: Path, text: str, limits: Limits, bases: Bases) -> None:
-        self.path, self.bases = path, bases
+        self.path = path
         self.table = Table(path, limits)
         self.eval = Evaluator(path, text, self.table)
         self.notices: list[Notice] = []
         self.text = text
-        self.inherited: Document | None = None
+        self.unknowns = Unknowns(self.eval, self.table, self.notices)
+        self.inherits = BaseImports(bases, self.eval, self.table, self.unknowns, self.notices)
 
     def run(self, body: list[ast.stmt]) -> None:
         for statement in body:
             try:
                 self._statement(statement)
             except Unsupported as err:
-                self._unknown(statement, err.reason, err.node)
+                self.unknowns.unknown(statement, err.reason, err.node)
 
     def _statement(self, statement: ast.stmt) -> None:
         match statement:
@@ -102,28 +103,30 @@ class _Module:
             case ast.Expr(value=ast.Constant()) | ast.Pass():
                 return  # a docstring or `pass`: nothing to evaluate
             case ast.With(items=[ast.withitem(context_expr=ast.Call(func=ast.Name(id="read_base")))]):
-                self._read_base(statement.body)
+                self.inherits.read_base(statement.body)
             case ast.Import() | ast.ImportFrom():
-                self._import(statement)
+                self.inherits.imports(statement)
             case ast.Delete(targets=deleted):
                 for each in deleted:
                     self._delete(each)
             case _:
-                self._unknown(statement, f"`{short(statement)}` is not evaluated statically", statement)
+                self.unknowns.unknown(
+                    statement, f"`{short(statement)}` is not evaluated statically", statement
+                )
 
     # -- assignment ------------------------------------------------------------------------------------
 
     def _assign(self, targets: list[ast.expr], value: ast.expr, statement: ast.stmt) -> None:
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if BASE_KEY in names:
-            self._set_base(value)
+            self.inherits.set_base(value)
             return
         try:
             result = self.eval.evaluate(value)
         except Unsupported as err:
             for target in targets:
                 self._store_missing(target, err)
-            self._note_if_init_cfg(statement, err.reason, err.node)
+            self.unknowns.note_if_init_cfg(statement, err.reason, err.node)
             return
         for target in targets:
             self._store(target, result)
@@ -245,110 +248,15 @@ class _Module:
 
         return conflict
 
-    # -- bases -----------------------------------------------------------------------------------------
-
-    def _set_base(self, value: ast.expr) -> None:
-        entries = self._base_entries(value)
-        if entries is None:
-            return
-        self.inherited = self.bases.inherit(entries)
-        self.eval.pending_base = self.inherited
-        self.eval.variables.pop(BASE_KEY, None)
-
-    def _base_entries(self, value: ast.expr) -> list[tuple[str, Position]] | None:
-        elements = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
-        entries = []
-        for element in elements:
-            if not (isinstance(element, ast.Constant) and isinstance(element.value, str)):
-                why = f"`_base_` must list its paths as string literals, got `{short(element)}`"
-                self.notices.append(Notice("IS003", "error", *self.eval.at(element), why))
-                return None
-            entries.append((element.value, self.eval.at(element)))
-        return entries
-
-    def _read_base(self, body: list[ast.stmt]) -> None:
-        for statement in body:
-            if not isinstance(statement, ast.ImportFrom) or (
-                statement.module is None and not statement.level
-            ):
-                self._unknown(
-                    statement,
-                    f"`{short(statement)}` inside read_base() is not an import of a config",
-                    statement,
-                )
-                continue
-            found = self.bases.module(statement.module or "", statement.level, self.eval.at(statement))
-            if found is None:
-                self._bind_unknown(statement, "its config module could not be read")
-                continue
-            namespace = self.table.adopt(found)
-            for alias in statement.names:
-                self._bind_from(namespace, alias, statement)
-
-    def _bind_from(
-        self, namespace: dict[str | int, object], alias: ast.alias, statement: ast.ImportFrom
-    ) -> None:
-        names = (
-            [str(k) for k in namespace if not str(k).startswith("_")] if alias.name == "*" else [alias.name]
-        )
-        for name in names:
-            if name in namespace:
-                bound = alias.asname or name
-                self.eval.variables[bound] = namespace[name]
-                self.table.put(
-                    self.eval.namespace,
-                    bound,
-                    namespace[name],
-                    self.table.where(namespace, name) or self.eval.where(statement),
-                )
-            elif missing := self.table.missing_in(namespace).get(name):
-                self.table.miss(self.eval.namespace, alias.asname or name, missing)
-
-    def _import(self, statement: ast.Import | ast.ImportFrom) -> None:
-        for alias in statement.names:
-            if isinstance(statement, ast.Import):
-                bound = alias.asname or alias.name.split(".")[0]
-                dotted = alias.name if alias.asname else bound
-            else:
-                dotted, bound = (
-                    f"{'.' * statement.level}{statement.module or ''}.{alias.name}",
-                    alias.asname or alias.name,
-                )
-            if alias.name != "*":
-                self.eval.variables[bound] = Imported(dotted)
-
-    # -- what cannot be evaluated ----------------------------------------------------------------------
-
-    def _unknown(self, statement: ast.stmt, reason: str, node: ast.AST) -> None:
-        """Forget the names a statement binds, and say so when it may set an init_cfg."""
-        for name in _bound_names(statement):
-            self.eval.variables.pop(name.id, None)
-            why = f"`{name.id}` is assigned by `{short(statement)}`, which is not evaluated statically"
-            self.table.miss(self.eval.namespace, name.id, (*self.eval.where(name), why))
-        self._note_if_init_cfg(statement, reason, node)
-
-    def _bind_unknown(self, statement: ast.ImportFrom, reason: str) -> None:
-        for alias in statement.names:
-            if alias.name != "*":
-                name = alias.asname or alias.name
-                self.table.miss(
-                    self.eval.namespace, name, (*self.eval.where(statement), f"`{name}`: {reason}")
-                )
-
-    def _note_if_init_cfg(self, statement: ast.stmt, reason: str, node: ast.AST) -> None:
-        segment = "\n".join(self.eval.lines[statement.lineno - 1 : statement.end_lineno or statement.lineno])
-        if "init_cfg" in segment or _mutates_init_cfg_holder(statement, self.eval.variables):
-            message = f"may set an init_cfg, but is not checked: {reason}"
-            self.notices.append(Notice("IS503", "note", *self.eval.at(node), message))
-
     def result(self) -> PyConfig:
         own = self.table.document(self.eval.namespace, _is_config_key, _resolve_class)
         own = Document(own.path, own.data, own.positions, own.skipped, own.origins, tuple(self.notices))
         base = self.eval.variables.get(BASE_KEY)
         if not isinstance(base, dict):  # never read, so never changed: the bases as they were merged
-            return PyConfig(own, self.inherited)
+            return PyConfig(own, self.inherits.inherited)
         changed = self.table.document(base, lambda _name: True, _resolve_class)
-        notices = self.inherited.notices if self.inherited else ()
+        inherited = self.inherits.inherited
+        notices = inherited.notices if inherited else ()
         return PyConfig(
             own,
             Document(
@@ -379,44 +287,3 @@ def _attribute_at(evaluator: Evaluator, node: ast.Attribute) -> tuple[Path, int,
 def _load(target: ast.expr) -> ast.expr:
     copied = ast.parse(ast.unparse(target), mode="eval").body
     return ast.copy_location(copied, target)
-
-
-def _bound_names(statement: ast.stmt) -> list[ast.Name]:
-    """Module-level names a statement binds, including ``x`` in ``x[0] = ...``."""
-    names: dict[str, ast.Name] = {}
-    if isinstance(statement, _SCOPES):
-        return [ast.Name(statement.name, lineno=statement.lineno, col_offset=statement.col_offset)]
-    for node in ast.walk(statement):
-        target = _root_name(node) if isinstance(node, ast.Subscript | ast.Attribute) else node
-        if isinstance(target, ast.Name) and isinstance(getattr(node, "ctx", None), ast.Store):
-            names.setdefault(target.id, target)
-    return list(names.values())
-
-
-def _root_name(node: ast.expr) -> ast.Name | None:
-    while isinstance(node, ast.Subscript | ast.Attribute):
-        node = node.value
-    return node if isinstance(node, ast.Name) else None
-
-
-def _mutates_init_cfg_holder(statement: ast.stmt, variables: dict[str, object]) -> bool:
-    """Whether the statement changes a variable that holds an ``init_cfg`` somewhere (``model.x(...)``)."""
-    for node in ast.walk(statement):
-        root = _root_name(node) if isinstance(node, ast.Attribute | ast.Subscript) else None
-        if root is not None and _holds_init_cfg(variables.get(root.id)):
-            return True
-    return False
-
-
-def _holds_init_cfg(value: object) -> bool:
-    seen: set[int] = set()
-    stack = [value]
-    while stack:  # each container once: values may share containers (``a = dict(x=a, y=a)``)
-        node = stack.pop()
-        if id(node) in seen or not isinstance(node, dict | list):
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict) and "init_cfg" in node:
-            return True
-        stack.extend(node.values() if isinstance(node, dict) else node)
-    return False

@@ -305,3 +305,20 @@ def test_a_free_form_config_goes_to_a_module_whose_own_code_reads_it(tmp_path: P
         + ")"
     )
     assert "user-defined init_weights of Own (own)" in result.stdout
+
+
+def test_a_top_level_init_cfg_is_explained_and_nested_ones_are_named(tmp_path: Path) -> None:
+    """With a top-level ``init_cfg`` the file is one config on the whole model; ``model.*`` ones get a note."""
+    config = write(
+        tmp_path,
+        "cfg.yaml",
+        "init_cfg: {type: Constant, val: 3, layer: Linear}\n"
+        "model:\n  encoder:\n    init_cfg: {type: Constant, val: 2, layer: Linear}\n",
+    )
+    code, rows, err = _explain(tmp_path, config)
+    assert code == 0, err
+    assert rows["encoder.fc.weight"].split()[-2:] == ["Constant(val=3.0)", "init_cfg[0]"]
+    assert err == [
+        f"{config}:4:5: note: model.encoder.init_cfg is not applied: the file's top-level `init_cfg` is "
+        "explained on the whole model instead"
+    ]

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from initspec._errors import CheckpointError, InitConfigError, InitPlanError, format_loc
+from initspec._errors import CheckpointError, InitConfigError, InitPlanError
 from initspec.cli._codes import problem_code
-from initspec.cli._output import cfg_value, display_path, document_error, problem_diagnostic, skipped_note
-from initspec.cli._placements import drop_uncached, place, uncached_checkpoints
+from initspec.cli._output import cfg_value, document_error, problem_diagnostic, skipped_note
+from initspec.cli._placements import Placed, Placements, drop_uncached, place, uncached_checkpoints
 from initspec.cli._validate import UsageError, skipped_inside
-from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document, location_of
+from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document
 from initspec.registry import parse_init_cfg
 
 if TYPE_CHECKING:
@@ -118,18 +118,11 @@ def _standalone(doc: Document) -> tuple[Loc, object] | None:
     return found if found is not None and found[0] in {(), ("init_cfg",)} else None
 
 
-def _not_placed(doc: Document, applied: Loc) -> list[str]:
+def _not_placed(doc: Document, config: str, applied: Loc) -> list[str]:
     """A note for each other init_cfg of a file whose top-level one is explained on the whole model."""
-    notes = []
-    for loc, _raw in find_init_cfgs(doc.data):
-        if loc != applied and loc:
-            path, line, col = location_of(doc, loc)
-            where = format_loc(loc[1:], str(loc[0]))
-            notes.append(
-                f"{display_path(path)}:{line}:{col}: note: {where} is not applied: the file's top-level "
-                "`init_cfg` is explained on the whole model instead"
-            )
-    return notes
+    why = "the file's top-level `init_cfg` is explained on the whole model instead"
+    others = [Placed(loc, False, why) for loc, _raw in find_init_cfgs(doc.data) if loc != applied and loc]
+    return Placements(others, [], []).notes(doc, config)
 
 
 def _import_module(name: str) -> ModuleType:
@@ -189,7 +182,7 @@ def _plan(
         standalone = _standalone(doc)
         if standalone is not None:
             plan = _plan_standalone(model, doc, config, standalone, require_complete, download)
-            notes = _not_placed(doc, standalone[0])
+            notes = _not_placed(doc, config, standalone[0])
         elif find_init_cfgs(doc.data):
             plan, notes = _plan_placed(model, doc, config, require_complete, download)
         else:

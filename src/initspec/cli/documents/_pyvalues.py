@@ -217,12 +217,6 @@ class Table:
         return found
 
 
-def _values(node: object) -> list[object]:
-    if isinstance(node, dict):
-        return list(node.values())
-    return list(node) if isinstance(node, list) else []
-
-
 def _value_at(container: object, key: _Key) -> object:
     if isinstance(container, dict):
         return container.get(key)

@@ -1,10 +1,10 @@
-"""The stable code of every problem ``initspec validate`` reports, and how a message maps to its code."""
+"""The table of the stable codes ``initspec validate`` reports; each problem carries its code from where it is made."""
 
 from __future__ import annotations
 
 from typing import Final, Literal, NamedTuple
 
-__all__ = ["CODES", "Code", "lint_code", "problem_code"]
+__all__ = ["CODES", "Code"]
 
 
 class Code(NamedTuple):
@@ -42,27 +42,3 @@ CODES: Final[dict[str, Code]] = {
     "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }
-
-_PROBLEMS: Final = (
-    ("unknown initializer type", "IS101"),
-    ("unknown key", "IS102"),
-    ("missing required argument", "IS103"),
-    ("missing 'type'", "IS103"),
-    ("'type' is required when an override", "IS104"),
-)
-_LINTS: Final = (
-    ("initializes nothing", "IS201"),
-    ("both 'bias' and 'bias_prob'", "IS202"),
-    ("outside [a, b]", "IS203"),
-    ("'layer' is ignored inside an override", "IS204"),
-)
-
-
-def problem_code(message: str) -> str:
-    """The code of a ``parse_init_cfg`` problem, from its message (IS100 when no finer code fits)."""
-    return next((code for text, code in _PROBLEMS if text in message), "IS100")
-
-
-def lint_code(message: str) -> str:
-    """The code of a ``lint_init_cfg`` problem, from its message (IS200 when no finer code fits)."""
-    return next((code for text, code in _LINTS if text in message), "IS200")

@@ -29,7 +29,6 @@ CODES: Final[dict[str, Code]] = {
     "IS102": Code("error", "an unknown key for the initializer"),
     "IS103": Code("error", "a required argument or `type` is missing"),
     "IS104": Code("error", "an override that sets arguments without a `type`"),
-    "IS200": Code("warning", "a lint: legal but suspicious"),
     "IS201": Code("warning", "a config with neither `layer` nor `override`, which does nothing"),
     "IS202": Code("warning", "both `bias` and `bias_prob` (bias_prob wins)"),
     "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),

@@ -31,49 +31,49 @@ MAX_ROUNDS: Final = 10
 _NEWLINE: Final = re.compile(r"\r\n|\r|\n")
 
 
-def fixed_texts(check: Check, limits: Limits) -> tuple[dict[Path, str], int, Results]:
-    """The text of every file a fix changes (as the readers see it), how many fixes were made, and the
-    findings that remain once they are made.
-    """
+def fixed_texts(check: Check, limits: Limits) -> tuple[dict[Path, str], dict[Path, int]]:
+    """The text of every file a fix changes (as the readers see it), and how many fixes each took."""
     overlay: dict[Path, str] = {}
-    made = 0
+    made: dict[Path, int] = {}
     for _ in range(MAX_ROUNDS):
         loader = Loader(limits, overlay)
-        results = check(loader)
         edits: dict[Path, list[Edit]] = {}
-        for diagnostic in results.diagnostics:
+        for diagnostic in check(loader).diagnostics:
             if diagnostic.fix is not None:
                 edits.setdefault(Path(diagnostic.file), []).extend(diagnostic.fix.edits)
-        round_made = 0
+        progress = False
         for path, file_edits in edits.items():
             text, count = apply_edits(loader.source(path), file_edits)
             if count:
-                overlay[path] = text
-                round_made += count
-        if not round_made:
-            return overlay, made, results
-        made += round_made
-    return overlay, made, check(Loader(limits, overlay))
+                overlay[path], made[path] = text, made.get(path, 0) + count
+                progress = True
+        if not progress:
+            break
+    return overlay, made
 
 
 def run_fixes(check: Check, limits: Limits, mode: FixMode, fmt: Format, out: TextIO, err: TextIO) -> int:
-    """Apply (``--fix``) or show (``--diff``) every fix; the exit code follows what remains, or the diff."""
-    overlay, made, results = fixed_texts(check, limits)
+    """Apply (``--fix``) or show (``--diff``) every fix; the exit code follows what remains, or the diff.
+
+    What remains is read back from the files as written, so a file left alone reports its findings.
+    """
+    overlay, made = fixed_texts(check, limits)
     changed = {path: new for path, text in overlay.items() if (new := _as_on_disk(path, text)) is not None}
-    skipped = sorted(set(overlay) - set(changed))
-    for path in skipped:
+    for path in sorted(set(overlay) - set(changed)):
         write_line(
             f"{path}: not fixed: its line endings are mixed, so it cannot be rewritten byte for byte", err
         )
+    fixes = _count(sum(made[path] for path in changed), "problem")
     if mode == "diff":
         for path, new in changed.items():
             out.write("".join(_diff(path, new)))
-        write_line(f"would fix {_count(made, 'problem')} in {_count(len(changed), 'file')}", err)
+        write_line(f"would fix {fixes} in {_count(len(changed), 'file')}", err)
         return 1 if changed else 0
     for path, new in changed.items():
         _write(path, new)
+    results = check(Loader(limits))
     emit(results, fmt, out, err)
-    write_line(f"fixed {_count(made, 'problem')} in {_count(len(changed), 'file')}", err)
+    write_line(f"fixed {fixes} in {_count(len(changed), 'file')}", err)
     return results.exit_code()
 
 

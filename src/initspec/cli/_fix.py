@@ -19,7 +19,7 @@ from initspec.cli._edits import Edit, apply_edits
 from initspec.cli.documents import Limits, Loader
 from initspec.cli.emit import Format, emit
 from initspec.cli.emit.text import write_line
-from initspec.cli.findings import Results
+from initspec.cli.findings import Results, plural
 
 __all__ = ["MAX_ROUNDS", "FixMode", "fixed_texts", "run_fixes"]
 
@@ -63,17 +63,17 @@ def run_fixes(check: Check, limits: Limits, mode: FixMode, fmt: Format, out: Tex
         write_line(
             f"{path}: not fixed: its line endings are mixed, so it cannot be rewritten byte for byte", err
         )
-    fixes = _count(sum(made[path] for path in changed), "problem")
+    fixes = plural(sum(made[path] for path in changed), "problem")
     if mode == "diff":
         for path, new in changed.items():
             out.write("".join(_diff(path, new)))
-        write_line(f"would fix {fixes} in {_count(len(changed), 'file')}", err)
+        write_line(f"would fix {fixes} in {plural(len(changed), 'file')}", err)
         return 1 if changed else 0
     for path, new in changed.items():
         _write(path, new)
     results = check(Loader(limits))
     emit(results, fmt, out, err)
-    write_line(f"fixed {fixes} in {_count(len(changed), 'file')}", err)
+    write_line(f"fixed {fixes} in {plural(len(changed), 'file')}", err)
     return results.exit_code()
 
 
@@ -110,7 +110,3 @@ def _write(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -24,6 +24,7 @@ __all__ = [
     "display_path",
     "document_error",
     "notice_diagnostic",
+    "plural",
     "problem_diagnostic",
     "skipped_note",
     "unchecked_note",
@@ -84,13 +85,13 @@ class Results:
 
     def summary(self) -> str:
         """``checked 12 files, 30 init_cfgs: 2 errors, 1 warning`` (and notes, when there are any)."""
-        counts = [_count(len(self.of("error")), "error"), _count(len(self.of("warning")), "warning")]
+        counts = [plural(len(self.of("error")), "error"), plural(len(self.of("warning")), "warning")]
         if notes := len(self.of("note")):
-            counts.append(_count(notes, "note"))
+            counts.append(plural(notes, "note"))
         if self.suppressed:
             counts.append(f"{self.suppressed} suppressed")
         return (
-            f"checked {_count(self.files, 'file')}, {_count(self.configs, 'init_cfg')}: {', '.join(counts)}"
+            f"checked {plural(self.files, 'file')}, {plural(self.configs, 'init_cfg')}: {', '.join(counts)}"
         )
 
 
@@ -203,5 +204,6 @@ def _child(node: object, part: str | int) -> object:
     return None
 
 
-def _count(number: int, noun: str) -> str:
+def plural(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,217 @@
+"""mmengine's Runner with initspec: nothing read, downloaded or drawn that ``load_from``/``resume`` overwrites."""
+
+from __future__ import annotations
+
+import sys
+import types
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+import initspec.mmengine
+from conftest import LocalServer, import_mmengine
+
+
+@pytest.fixture
+def mmr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """mmengine.runner, with both download caches in tmp_path; initspec is left uninstalled afterwards."""
+    for name in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
+        sys.modules.setdefault(name, types.ModuleType(name))  # why: scripts/real/_shims.py (Runner logs its env)
+    runner = import_mmengine("mmengine.runner")
+    monkeypatch.setenv("INITSPEC_HOME", str(tmp_path / "initspec-home"))
+    hub = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / "hub"))
+    yield runner
+    torch.hub.set_dir(hub)
+    initspec.mmengine.uninstall()
+
+
+def _net_class() -> type[nn.Module]:
+    mm = import_mmengine("mmengine.model")
+
+    class Backbone(mm.BaseModule):  # type: ignore[misc, name-defined]
+        def __init__(self, init_cfg: Any = None) -> None:
+            super().__init__(init_cfg)
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.as_tensor(self.bn(self.conv(x)))
+
+    class Head(mm.BaseModule):  # type: ignore[misc, name-defined]
+        def __init__(self, init_cfg: Any = None) -> None:
+            super().__init__(init_cfg)
+            self.fc = nn.Linear(4, 2)
+
+    class Net(mm.BaseModel):  # type: ignore[misc, name-defined]
+        def __init__(self, checkpoint: str) -> None:
+            super().__init__(init_cfg=dict(type="Kaiming", layer="Conv2d"))
+            self.backbone = Backbone(init_cfg=dict(type="Pretrained", checkpoint=checkpoint))
+            self.head = Head(init_cfg=dict(type="Normal", std=0.01, layer="Linear"))
+
+        def forward(self, inputs: Any, data_samples: Any = None, mode: str = "tensor") -> Any:
+            out = self.head.fc(self.backbone(torch.stack(inputs)).mean((2, 3)))
+            return dict(loss=out.pow(2).mean()) if mode == "loss" else out
+
+    return Net
+
+
+def _runner(mmr: ModuleType, work_dir: Path, url: str, iters: int = 1, **kw: Any) -> Any:
+    data = [dict(inputs=torch.full((3, 6, 6), float(i))) for i in range(4)]
+    return mmr.Runner(
+        model=dict(type=_net_class(), checkpoint=url),
+        work_dir=str(work_dir),
+        experiment_name=f"t{uuid.uuid4().hex}",
+        train_dataloader=dict(
+            dataset=data, sampler=dict(type="DefaultSampler", shuffle=False), batch_size=2, num_workers=0
+        ),
+        train_cfg=dict(by_epoch=False, max_iters=iters),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1, by_epoch=False)),
+        randomness=dict(seed=0),
+        **kw,
+    )
+
+
+def _serve_backbone(server: LocalServer) -> str:
+    net = _net_class()("unused")
+    torch.save(net.backbone.state_dict(), server.root / "backbone.pth")
+    return server.url("backbone.pth")
+
+
+def _write_load_from(path: Path, drop: str = "") -> Path:
+    """A checkpoint saved as mmengine saves one: meta, a ``state_dict`` with ``module.`` keys."""
+    torch.manual_seed(123)
+    state = _net_class()("unused").state_dict()
+    wrapped = {f"module.{k}": v for k, v in state.items() if not (drop and k.startswith(drop))}
+    torch.save(dict(meta=dict(epoch=3, iter=30), state_dict=wrapped), path)
+    return path
+
+
+def _state(runner: Any) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in runner.model.state_dict().items()}
+
+
+def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
+    """The keys whose tensors differ (bit for bit), or that only one side has."""
+    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k]))
+
+
+def _stock_then_initspec(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer, install: dict[str, Any], **kw: Any
+) -> tuple[Any, Any, list[str]]:
+    """Train the same run stock, then with initspec installed; the requests each made."""
+    url = _serve_backbone(server)
+    stock = _runner(mmr, tmp_path / "stock", url, **kw)
+    stock.train()
+    stock_requests = list(server.requests)
+    server.requests.clear()
+    torch.hub.set_dir(str(tmp_path / "hub2"))  # a cold cache again
+    initspec.mmengine.install(**install)
+    ours = _runner(mmr, tmp_path / "ours", url, **kw)
+    ours.train()
+    return stock, ours, stock_requests
+
+
+def test_load_from_covering_everything_downloads_nothing_and_matches_stock_bit_for_bit(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """load_from supplying every tensor: stock downloads the backbone once, initspec never; weights equal."""
+    ckpt = _write_load_from(tmp_path / "all.pth")
+    stock, ours, stock_requests = _stock_then_initspec(
+        mmr, tmp_path, server, dict(skip_overwritten=False), load_from=str(ckpt)
+    )
+    assert stock_requests == ["/backbone.pth"]
+    assert server.requests == []
+    assert _equal(_state(stock), _state(ours)) == []
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    assert {rec.source for rec in report.values()} == {f"load_from: {ckpt}"}
+
+
+def test_load_from_without_the_head_draws_the_head_as_stock_does(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """load_from lacking the head: the head is drawn (as stock draws it), the rest loaded, no request."""
+    ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
+    stock, ours, stock_requests = _stock_then_initspec(
+        mmr, tmp_path, server, dict(skip_overwritten=False), load_from=str(ckpt)
+    )
+    assert stock_requests == ["/backbone.pth"]
+    assert server.requests == []
+    assert _equal(_state(stock), _state(ours)) == []
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    assert report["head.fc.weight"].initializer == "Normal"
+    assert report["backbone.conv.weight"].source == f"load_from: {ckpt}"
+
+
+def test_default_mode_draws_only_what_load_from_lacks(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """skip_overwritten=True: exactly the head's weight is drawn; the Kaiming on the conv is never run."""
+    ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
+    drawn: list[tuple[int, ...]] = []
+    normal = torch.Tensor.normal_
+
+    def counting(t: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
+        drawn.append(tuple(t.shape))
+        return normal(t, *a, **k)
+
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt))
+    monkeypatch.setattr(torch.Tensor, "normal_", counting)
+    runner.train()
+    assert server.requests == []
+    assert drawn == [(2, 4)]
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    assert report.untouched() == []
+
+
+def test_resume_reads_a_checkpointhook_checkpoint_without_downloading(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resume=True finds the CheckpointHook's last checkpoint (meta, optimizer state) and skips the download."""
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")  # mmengine 0.10.7 resumes so under torch>=2.6
+    url = _serve_backbone(server)
+    _runner(mmr, tmp_path / "w", url).train()  # stock: writes iter_1.pth and last_checkpoint
+    assert server.requests == ["/backbone.pth"]
+    server.requests.clear()
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", url, iters=2, resume=True)
+    with pytest.warns(UserWarning, match="TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"):  # mmengine's own full load
+        runner.train()
+    assert server.requests == []
+    assert runner.iter == 2
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    resumed = str(tmp_path / "w" / "iter_1.pth")
+    assert {rec.source for rec in report.values()} == {f"resume: {resumed}"}
+
+
+def test_missing_load_from_raises_mmengines_error_before_any_write(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """A load_from that does not exist: mmengine's FileNotFoundError, before init writes or downloads."""
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(tmp_path / "nope.pth"))
+    before = _state(runner)
+    with pytest.raises(FileNotFoundError, match="nope.pth can not be found"):
+        runner.train()
+    assert server.requests == []
+    assert _equal(before, _state(runner)) == []
+
+
+def test_runner_false_leaves_the_runner_stock(mmr: ModuleType, tmp_path: Path, server: LocalServer) -> None:
+    """install(runner=False): the Runner downloads the Pretrained backbone even though load_from covers it."""
+    ckpt = _write_load_from(tmp_path / "all.pth")
+    initspec.mmengine.install(runner=False)
+    _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt)).train()
+    assert server.requests == ["/backbone.pth"]

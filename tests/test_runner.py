@@ -22,7 +22,9 @@ from conftest import LocalServer, import_mmengine
 def mmr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """mmengine.runner, with both download caches in tmp_path; initspec is left uninstalled afterwards."""
     for name in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
-        sys.modules.setdefault(name, types.ModuleType(name))  # why: scripts/real/_shims.py (Runner logs its env)
+        sys.modules.setdefault(
+            name, types.ModuleType(name)
+        )  # why: scripts/real/_shims.py (Runner logs its env)
     runner = import_mmengine("mmengine.runner")
     monkeypatch.setenv("INITSPEC_HOME", str(tmp_path / "initspec-home"))
     hub = torch.hub.get_dir()
@@ -203,7 +205,7 @@ def test_missing_load_from_raises_mmengines_error_before_any_write(
     initspec.mmengine.install()
     runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(tmp_path / "nope.pth"))
     before = _state(runner)
-    with pytest.raises(FileNotFoundError, match="nope.pth can not be found"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.pth can not be found"):
         runner.train()
     assert server.requests == []
     assert _equal(before, _state(runner)) == []

@@ -14,8 +14,7 @@ __all__ = ["main"]
 _EDITORS: Final = ("vscode",)
 
 _DESCRIPTION: Final = (
-    "Check init_cfg files, export their JSON Schema, explain what a config does to a model, and fetch the "
-    "checkpoints configs name."
+    "Check init_cfg files, export their JSON Schema, explain configs, and fetch the checkpoints they name."
 )
 
 _EXIT_CODES: Final = """exit codes:

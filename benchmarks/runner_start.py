@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "real"))
 
-import runner_case  # noqa: E402  (installs the stand-ins before torch, mmengine and mmdet are imported)
-import torch  # noqa: E402
+import runner_case  # (installs the stand-ins before torch, mmengine and mmdet are imported)
+import torch
 
 
 def _one(side: str, work: Path, url: str, requests: list[str]) -> tuple[float, int]:
@@ -44,7 +44,9 @@ def _one(side: str, work: Path, url: str, requests: list[str]) -> tuple[float, i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--smoke", action="store_true", help="one run per side")
     repeats = 1 if parser.parse_args(argv).smoke else 5
     runner_case.setup()
@@ -61,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     asked[side].append(made)
     runner_case.side("stock")
     stock, ours = statistics.median(times["stock"]), statistics.median(times["initspec"])
-    print(f"Runner.train() to the first iteration, mmdet {runner_case.CONFIG}, load_from covering every tensor")
+    print(
+        f"Runner.train() to the first iteration, mmdet {runner_case.CONFIG}, load_from covering every tensor"
+    )
     print(f"median of {repeats}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     for side in ("stock", "initspec"):
         runs = ", ".join(f"{t:.2f}" for t in times[side])

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _shims  # noqa: E402  (the torchvision and mmcv._ext stand-ins, before any OpenMMLab import)
+import _shims  # (the torchvision and mmcv._ext stand-ins, before any OpenMMLab import)
 
 _shims.install()
 # The Runner asks pkgutil whether mmcv's compiled ops exist; a spec without a loader answers "no".
@@ -81,7 +81,9 @@ def model_cfg(url: str) -> Any:
     from mmengine.config import Config
 
     spec = importlib.util.find_spec("mmdet")
-    assert spec is not None and spec.origin is not None, "mmdet is not installed: bash scripts/real/install.sh"
+    assert spec is not None and spec.origin is not None, (
+        "mmdet is not installed: bash scripts/real/install.sh"
+    )
     cfg = Config.fromfile(str(Path(spec.origin).parent / ".mim" / "configs" / CONFIG))
     cfg.model.backbone.init_cfg = dict(type="Pretrained", checkpoint=url)
     return cfg.model
@@ -148,7 +150,9 @@ def train_to_first_iteration(run: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     prep = commands.add_parser("prepare")
     prep.add_argument("work", type=Path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import types
 import uuid
@@ -168,6 +169,8 @@ def test_default_mode_draws_only_what_load_from_lacks(
 
     initspec.mmengine.install()
     runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt))
+    logged: list[str] = []
+    monkeypatch.setattr(runner.logger, "info", lambda msg, *a, **k: logged.append(str(msg)))
     monkeypatch.setattr(torch.Tensor, "normal_", counting)
     runner.train()
     assert server.requests == []
@@ -175,6 +178,10 @@ def test_default_mode_draws_only_what_load_from_lacks(
     report = initspec.mmengine.last_report()
     assert report is not None
     assert report.untouched() == []
+    assert [line for line in logged if line.startswith("init: ")] == [
+        f"init: 7 tensors from load_from {ckpt}, 2 written by init, 0 from Pretrained, 1 Pretrained loads "
+        "skipped; 0 set by neither (initspec.mmengine.last_report() has each tensor's source)"
+    ]
 
 
 def test_resume_reads_a_checkpointhook_checkpoint_without_downloading(
@@ -211,9 +218,56 @@ def test_missing_load_from_raises_mmengines_error_before_any_write(
     assert _equal(before, _state(runner)) == []
 
 
+def test_an_unreadable_load_from_leaves_init_stock_and_mmengine_fails_as_it_would(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """A load_from that is no checkpoint: init runs as without it (the download happens), then mmengine's load
+    raises its own error."""
+    bad = tmp_path / "bad.pth"
+    bad.write_text("<html>not a checkpoint</html>")
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(bad))
+    with pytest.raises(pickle.UnpicklingError):
+        runner.train()
+    assert server.requests == ["/backbone.pth"]
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    assert report["backbone.conv.weight"].initializer == "Pretrained"
+
+
 def test_runner_false_leaves_the_runner_stock(mmr: ModuleType, tmp_path: Path, server: LocalServer) -> None:
     """install(runner=False): the Runner downloads the Pretrained backbone even though load_from covers it."""
     ckpt = _write_load_from(tmp_path / "all.pth")
     initspec.mmengine.install(runner=False)
     _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt)).train()
     assert server.requests == ["/backbone.pth"]
+
+
+def test_flexible_runner_is_left_stock_with_one_line_saying_why(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FlexibleRunner initializes through its strategy: one log line says load_from is not read ahead."""
+    ckpt = _write_load_from(tmp_path / "all.pth")
+    initspec.mmengine.install()
+    runner = mmr.FlexibleRunner(
+        model=dict(type=_net_class(), checkpoint=_serve_backbone(server)),
+        work_dir=str(tmp_path / "w"),
+        experiment_name=f"t{uuid.uuid4().hex}",
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.zeros(3, 6, 6))] * 2,
+            sampler=dict(type="DefaultSampler", shuffle=False),
+            batch_size=2,
+            num_workers=0,
+        ),
+        train_cfg=dict(by_epoch=False, max_iters=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        load_from=str(ckpt),
+    )
+    logged: list[str] = []
+    monkeypatch.setattr(runner.logger, "info", lambda msg, *a, **k: logged.append(str(msg)))
+    runner.train()
+    assert server.requests == ["/backbone.pth"]
+    assert [line for line in logged if line.startswith("initspec:")] == [
+        "initspec: FlexibleRunner initializes through its strategy, so its load_from checkpoint is not read "
+        "ahead; init runs as without install(runner=True)"
+    ]

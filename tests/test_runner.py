@@ -17,6 +17,7 @@ from torch import nn
 
 import initspec.mmengine
 from conftest import LocalServer, import_mmengine
+from initspec import InitReport
 
 
 @pytest.fixture
@@ -106,20 +107,23 @@ def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
     return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k]))
 
 
-def _stock_then_initspec(
-    mmr: ModuleType, tmp_path: Path, server: LocalServer, install: dict[str, Any], **kw: Any
-) -> tuple[Any, Any, list[str]]:
-    """Train the same run stock, then with initspec installed; the requests each made."""
+def _parity(mmr: ModuleType, tmp_path: Path, server: LocalServer, ckpt: Path) -> InitReport:
+    """Train stock, then with initspec (skip_overwritten=False), both with ``load_from=ckpt``: stock downloads
+    the backbone, initspec nothing, and the weights are bit-equal; returns initspec's report."""
     url = _serve_backbone(server)
-    stock = _runner(mmr, tmp_path / "stock", url, **kw)
+    stock = _runner(mmr, tmp_path / "stock", url, load_from=str(ckpt))
     stock.train()
-    stock_requests = list(server.requests)
+    assert server.requests == ["/backbone.pth"]
     server.requests.clear()
     torch.hub.set_dir(str(tmp_path / "hub2"))  # a cold cache again
-    initspec.mmengine.install(**install)
-    ours = _runner(mmr, tmp_path / "ours", url, **kw)
+    initspec.mmengine.install(skip_overwritten=False)
+    ours = _runner(mmr, tmp_path / "ours", url, load_from=str(ckpt))
     ours.train()
-    return stock, ours, stock_requests
+    assert server.requests == []
+    assert _equal(_state(stock), _state(ours)) == []
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    return report
 
 
 def test_load_from_covering_everything_downloads_nothing_and_matches_stock_bit_for_bit(
@@ -127,14 +131,7 @@ def test_load_from_covering_everything_downloads_nothing_and_matches_stock_bit_f
 ) -> None:
     """load_from supplying every tensor: stock downloads the backbone once, initspec never; weights equal."""
     ckpt = _write_load_from(tmp_path / "all.pth")
-    stock, ours, stock_requests = _stock_then_initspec(
-        mmr, tmp_path, server, dict(skip_overwritten=False), load_from=str(ckpt)
-    )
-    assert stock_requests == ["/backbone.pth"]
-    assert server.requests == []
-    assert _equal(_state(stock), _state(ours)) == []
-    report = initspec.mmengine.last_report()
-    assert report is not None
+    report = _parity(mmr, tmp_path, server, ckpt)
     assert {rec.source for rec in report.values()} == {f"load_from: {ckpt}"}
 
 
@@ -143,14 +140,7 @@ def test_load_from_without_the_head_draws_the_head_as_stock_does(
 ) -> None:
     """load_from lacking the head: the head is drawn (as stock draws it), the rest loaded, no request."""
     ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
-    stock, ours, stock_requests = _stock_then_initspec(
-        mmr, tmp_path, server, dict(skip_overwritten=False), load_from=str(ckpt)
-    )
-    assert stock_requests == ["/backbone.pth"]
-    assert server.requests == []
-    assert _equal(_state(stock), _state(ours)) == []
-    report = initspec.mmengine.last_report()
-    assert report is not None
+    report = _parity(mmr, tmp_path, server, ckpt)
     assert report["head.fc.weight"].initializer == "Normal"
     assert report["backbone.conv.weight"].source == f"load_from: {ckpt}"
 

@@ -261,3 +261,19 @@ def test_flexible_runner_is_left_stock_with_one_line_saying_why(
         "initspec: FlexibleRunner initializes through its strategy, so its load_from checkpoint is not read "
         "ahead; init runs as without install(runner=True)"
     ]
+
+
+def test_a_load_from_url_is_fetched_once_into_mmengines_cache_and_the_backbone_never(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """load_from as a URL: read ahead from mmengine's cache entry, where mmengine then finds it (one request)."""
+    _write_load_from(server.root / "all.pth")
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=server.url("all.pth"))
+    runner.train()
+    assert server.requests == ["/all.pth"]
+    assert (tmp_path / "hub" / "checkpoints" / "all.pth").is_file()
+    report = initspec.mmengine.last_report()
+    assert report is not None
+    assert report.untouched() == []
+    assert report["head.fc.weight"].source == f"load_from: {server.url('all.pth')}"

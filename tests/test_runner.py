@@ -277,3 +277,15 @@ def test_a_load_from_url_is_fetched_once_into_mmengines_cache_and_the_backbone_n
     assert report is not None
     assert report.untouched() == []
     assert report["head.fc.weight"].source == f"load_from: {server.url('all.pth')}"
+
+
+def test_uninstall_restores_the_runner_and_runner_false_never_patches_it(mmr: ModuleType) -> None:
+    """install() wraps Runner._init_model_weights; uninstall() and install(runner=False) restore mmengine's."""
+    original = mmr.Runner.__dict__["_init_model_weights"]
+    initspec.mmengine.install()
+    assert mmr.Runner.__dict__["_init_model_weights"] is not original
+    initspec.mmengine.install(runner=False)
+    assert mmr.Runner.__dict__["_init_model_weights"] is original
+    initspec.mmengine.install()
+    initspec.mmengine.uninstall()
+    assert mmr.Runner.__dict__["_init_model_weights"] is original

@@ -289,3 +289,24 @@ def test_uninstall_restores_the_runner_and_runner_false_never_patches_it(mmr: Mo
     initspec.mmengine.install()
     initspec.mmengine.uninstall()
     assert mmr.Runner.__dict__["_init_model_weights"] is original
+
+
+def test_an_enclosing_init_options_block_sets_the_runners_options_and_gets_the_report(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`with init_options(skip_overwritten=False): runner.train()` draws mmengine's whole stream; .report is set."""
+    ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
+    drawn: list[tuple[int, ...]] = []
+    normal = torch.Tensor.normal_
+
+    def counting(t: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
+        drawn.append(tuple(t.shape))
+        return normal(t, *a, **k)
+
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt))
+    monkeypatch.setattr(torch.Tensor, "normal_", counting)
+    with initspec.init_options(skip_overwritten=False) as options:
+        runner.train()
+    assert drawn == [(4, 3, 3, 3), (2, 4)]
+    assert options.report is initspec.mmengine.last_report()

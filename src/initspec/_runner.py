@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 from urllib.parse import urlparse
 
 from initspec._ckpt_keys import read_shapes, state_dict_shapes
+from initspec._walker.context import SCOPE, Scope
 from initspec._walker.external import LATER, LaterLoad
 from initspec.plan import init_options
 from initspec.report import InitReport
@@ -26,6 +27,7 @@ __all__ = ["last_report", "patch", "unpatch"]
 _SAVED: dict[str, Any] = {}
 _LAST: list[InitReport | None] = [None]
 _LISTED: Final = 8
+_OPTIONS: Final = ("seed", "skip_overwritten", "strict", "require_complete")
 _FLEXIBLE: Final = (
     "initspec: FlexibleRunner initializes through its strategy, so its {kind} checkpoint is not read ahead; "
     "init runs as without install(runner=True)"
@@ -76,10 +78,10 @@ def last_report() -> InitReport | None:
 
 def run_init(runner: Any, original: Any) -> None:
     """The Runner's ``_init_model_weights`` with the checkpoint it loads next known to the plan."""
-    later = read_ahead(runner)
+    later, outer = read_ahead(runner), SCOPE.get()
     token = LATER.set(later)
     try:
-        with init_options() as scope:
+        with init_options(**_inherited(outer)) as scope:
             original(runner)
     finally:
         LATER.reset(token)
@@ -87,8 +89,15 @@ def run_init(runner: Any, original: Any) -> None:
     if isinstance(report, InitReport) and later is not None:
         report = _credit_load(report, later)  # model code run after the plan cannot outlast the load
     _LAST[0] = report if isinstance(report, InitReport) else None
+    if outer is not None and outer.report is None:
+        outer.report = _LAST[0]
     if _LAST[0] is not None:
         runner.logger.info(summary_line(_LAST[0], later))
+
+
+def _inherited(outer: Scope | None) -> dict[str, Any]:
+    """The options of an enclosing ``init_options`` block (``with init_options(...): runner.train()``)."""
+    return {} if outer is None else {name: getattr(outer, name) for name in _OPTIONS}
 
 
 def read_ahead(runner: Any) -> LaterLoad | None:

@@ -154,6 +154,11 @@ def _cached_url(runner: Any, url: str) -> Path | None:
     from initspec._download import download_timeout, fetch
 
     target = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
+    if not target.is_file() and runner.world_size > 1:  # mmengine downloads on rank 0 only, then syncs
+        runner.logger.info(
+            f"initspec: {url} is not cached, and ranks cannot share a download; init runs as stock"
+        )
+        return None
     try:
         return fetch(url, target, timeout=download_timeout(), verify=format_problem)
     except OSError as err:

@@ -310,3 +310,15 @@ def test_an_enclosing_init_options_block_sets_the_runners_options_and_gets_the_r
         runner.train()
     assert drawn == [(4, 3, 3, 3), (2, 4)]
     assert options.report is initspec.mmengine.last_report()
+
+
+def test_with_several_ranks_an_uncached_load_from_url_is_left_to_mmengine(
+    mmr: ModuleType, tmp_path: Path, server: LocalServer
+) -> None:
+    """World size 2 and a load_from URL not cached: no download ahead (ranks cannot share one); init is stock."""
+    _write_load_from(server.root / "all.pth")
+    initspec.mmengine.install()
+    runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=server.url("all.pth"))
+    runner._world_size = 2  # what the Runner reads; mmengine's own download still sees one process
+    runner.train()
+    assert server.requests == ["/backbone.pth", "/all.pth"]

@@ -170,7 +170,7 @@ def test_default_mode_draws_only_what_load_from_lacks(
     assert report.untouched() == []
     assert [line for line in logged if line.startswith("init: ")] == [
         f"init: 7 tensors from load_from {ckpt}, 2 written by init, 0 from Pretrained, 1 Pretrained loads "
-        "skipped; 0 set by neither (initspec.mmengine.last_report() has each tensor's source)"
+        "skipped; 0 parameters set by neither (initspec.mmengine.last_report() has each tensor's source)"
     ]
 
 
@@ -322,3 +322,28 @@ def test_with_several_ranks_an_uncached_load_from_url_is_left_to_mmengine(
     runner._world_size = 2  # what the Runner reads; mmengine's own download still sees one process
     runner.train()
     assert server.requests == ["/backbone.pth", "/all.pth"]
+
+
+def test_the_summary_line_counts_each_source_and_names_parameters_nothing_set() -> None:
+    """One line: checkpoint, init and Pretrained counts, skipped loads, and untouched parameters by name."""
+    from initspec._runner import summary_line
+    from initspec._walker.external import LaterLoad
+    from initspec.report import ParamRecord
+
+    def record(name: str, initializer: str, source: str, buffer: bool = False) -> ParamRecord:
+        return ParamRecord(name, (2,), initializer, {}, source, buffer)
+
+    records = [
+        record("a", "Pretrained", "load_from: x.pth"),
+        record("b", "Kaiming", "init_cfg[0]"),
+        record("e", "Pretrained", "backbone.init_cfg[0] from r.pth"),
+        record("d", "", "untouched", buffer=True),
+        *(record(f"p{i}", "", "untouched") for i in range(10)),
+    ]
+    report = InitReport({r.name: r for r in records})
+    later = LaterLoad("load_from", "x.pth", {"a": (2,)}, skipped=["http://h/r.pth"])
+    assert summary_line(report, later) == (
+        "init: 1 tensors from load_from x.pth, 1 written by init, 1 from Pretrained, 1 Pretrained loads skipped; "
+        "10 parameters set by neither: p0, p1, p2, p3, p4, p5, p6, p7 and 2 more "
+        "(initspec.mmengine.last_report() has each tensor's source)"
+    )

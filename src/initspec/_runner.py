@@ -172,14 +172,17 @@ def _credit_load(report: InitReport, later: LaterLoad) -> InitReport:
 
 
 def summary_line(report: InitReport, later: LaterLoad | None) -> str:
-    """``init: 312 tensors from load_from, 4 drawn, 1 Pretrained load skipped; 0 set by neither``."""
+    """``init: 7 tensors from load_from PATH, 2 written by init, 0 from Pretrained, 1 Pretrained loads
+    skipped; 0 parameters set by neither (...)``: what set each tensor, and the parameters nothing set, by
+    name. Buffers nothing set keep what the constructor gave them (BatchNorm's statistics) and are left out.
+    """
     loaded = drawn = pretrained = 0
     neither: list[str] = []
     for name, rec in report.items():
         if later is not None and rec.source.startswith(f"{later.kind}: "):
             loaded += 1
         elif rec.source == "untouched":
-            neither.append(name)
+            neither += [] if rec.buffer else [name]
         elif rec.initializer == "Pretrained":
             pretrained += 1
         else:
@@ -191,7 +194,7 @@ def summary_line(report: InitReport, later: LaterLoad | None) -> str:
     )
     return (
         f"{head}{drawn} written by init, {pretrained} from Pretrained, {skipped} Pretrained loads skipped; "
-        f"{len(neither)} set by neither"
+        f"{len(neither)} parameters set by neither"
         + (f": {listed}" if neither else "")
         + " (initspec.mmengine.last_report() has each tensor's source)"
     )

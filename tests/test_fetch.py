@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -130,3 +131,19 @@ def test_a_failed_download_names_the_url_the_cache_path_and_the_fetch_command(ho
     assert f"could not download checkpoint {url}" in message
     assert f"`initspec fetch {url}`" in message
     assert message.endswith(f"put the file at {target}")
+
+
+def test_model_zoo_names_resolve_and_an_unknown_one_fails_by_name(
+    tmp_path: Path, server: LocalServer, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """open-mmlab://NAME is fetched from its table's URL; an unknown name is an error with a did-you-mean."""
+    _serve(server, "tiny.pth")
+    home.mkdir()
+    (home / "open_mmlab.json").write_text(json.dumps({"tiny": server.url("tiny.pth")}))
+    assert main(["fetch", "open-mmlab://tiny", "open-mmlab://tinyy"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"fetched    {server.url('tiny.pth')}  {home / 'checkpoints' / 'tiny.pth'}",
+        "failed     open-mmlab://tinyy",
+    ]
+    assert "did you mean 'open-mmlab://tiny'" in err

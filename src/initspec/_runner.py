@@ -27,6 +27,7 @@ __all__ = ["last_report", "patch", "unpatch"]
 _SAVED: dict[str, Any] = {}
 _LAST: list[InitReport | None] = [None]
 _LISTED: Final = 8
+_RUNNER_REVISE_KEYS: Final = ((r"^module.", ""),)  # Runner.load_checkpoint's default, its unescaped dot kept
 _OPTIONS: Final = ("seed", "skip_overwritten", "strict", "require_complete")
 _FLEXIBLE: Final = (
     "initspec: FlexibleRunner initializes through its strategy, so its {kind} checkpoint is not read ahead; "
@@ -112,7 +113,7 @@ def read_ahead(runner: Any) -> LaterLoad | None:
     if path is None:
         return None
     try:
-        shapes = state_dict_shapes(read_shapes(path))
+        shapes = state_dict_shapes(read_shapes(path), _RUNNER_REVISE_KEYS)
     except Exception as err:  # any reason at all: mmengine's own load then says what is wrong
         runner.logger.info(f"initspec: {kind} {source} could not be read ahead ({err}); init runs as stock")
         return None

@@ -107,6 +107,19 @@ def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
     return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k]))
 
 
+def _count_normal_draws(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """From now on, the shape of every tensor ``normal_`` fills (Kaiming's and Normal's draws)."""
+    drawn: list[tuple[int, ...]] = []
+    normal = torch.Tensor.normal_
+
+    def counting(t: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
+        drawn.append(tuple(t.shape))
+        return normal(t, *a, **k)
+
+    monkeypatch.setattr(torch.Tensor, "normal_", counting)
+    return drawn
+
+
 def _parity(mmr: ModuleType, tmp_path: Path, server: LocalServer, ckpt: Path) -> InitReport:
     """Train stock, then with initspec (skip_overwritten=False), both with ``load_from=ckpt``: stock downloads
     the backbone, initspec nothing, and the weights are bit-equal; returns initspec's report."""
@@ -150,18 +163,11 @@ def test_default_mode_draws_only_what_load_from_lacks(
 ) -> None:
     """skip_overwritten=True: exactly the head's weight is drawn; the Kaiming on the conv is never run."""
     ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
-    drawn: list[tuple[int, ...]] = []
-    normal = torch.Tensor.normal_
-
-    def counting(t: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
-        drawn.append(tuple(t.shape))
-        return normal(t, *a, **k)
-
     initspec.mmengine.install()
     runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt))
     logged: list[str] = []
     monkeypatch.setattr(runner.logger, "info", lambda msg, *a, **k: logged.append(str(msg)))
-    monkeypatch.setattr(torch.Tensor, "normal_", counting)
+    drawn = _count_normal_draws(monkeypatch)
     runner.train()
     assert server.requests == []
     assert drawn == [(2, 4)]
@@ -296,16 +302,9 @@ def test_an_enclosing_init_options_block_sets_the_runners_options_and_gets_the_r
 ) -> None:
     """`with init_options(skip_overwritten=False): runner.train()` draws mmengine's whole stream; .report is set."""
     ckpt = _write_load_from(tmp_path / "nohead.pth", drop="head.")
-    drawn: list[tuple[int, ...]] = []
-    normal = torch.Tensor.normal_
-
-    def counting(t: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
-        drawn.append(tuple(t.shape))
-        return normal(t, *a, **k)
-
     initspec.mmengine.install()
     runner = _runner(mmr, tmp_path / "w", _serve_backbone(server), load_from=str(ckpt))
-    monkeypatch.setattr(torch.Tensor, "normal_", counting)
+    drawn = _count_normal_draws(monkeypatch)
     with initspec.init_options(skip_overwritten=False) as options:
         runner.train()
     assert drawn == [(4, 3, 3, 3), (2, 4)]

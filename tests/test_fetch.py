@@ -147,3 +147,9 @@ def test_model_zoo_names_resolve_and_an_unknown_one_fails_by_name(
         "failed     open-mmlab://tinyy",
     ]
     assert "did you mean 'open-mmlab://tiny'" in err
+
+
+def test_a_scheme_initspec_does_not_download_is_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    """s3://... is skipped with a note naming it; nothing failed, so the exit code is 0."""
+    assert main(["fetch", "s3://bucket/r50.pth"]) == 0
+    assert "s3://bucket/r50.pth is not a scheme initspec downloads; skipped" in capsys.readouterr().err

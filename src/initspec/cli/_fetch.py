@@ -31,45 +31,45 @@ class _Named:
 def run_fetch(paths: Sequence[str], *, dry_run: bool, out: TextIO, err: TextIO) -> int:
     """Fetch (or, with ``dry_run``, list) every checkpoint ``paths`` name; 1 when any fails, 2 on usage."""
     try:
-        named, unreadable = _collect(paths, err)
+        named, failed = _collect(paths, err)
     except UsageError as error:
         print(f"initspec fetch: error: {error}", file=err)
         return 2
+    seen: set[str] = set()
+    for item in named:
+        failed += _fetch_one(item, seen, dry_run, out, err)
+    if failed:
+        print(
+            f"initspec fetch: {failed} failure(s), listed above; the other checkpoints were fetched", file=err
+        )
+    return 1 if failed else 0
+
+
+def _fetch_one(item: _Named, seen: set[str], dry_run: bool, out: TextIO, err: TextIO) -> int:
+    """Fetch, or list, one named checkpoint unless its URL was seen already; 1 when it fails."""
     from initspec._checkpoint_io import format_problem
     from initspec._download import download_timeout, fetch
     from initspec._errors import CheckpointError
     from initspec._sources import download_target, download_url
 
-    failed, seen = unreadable, set()
-    for item in named:
-        try:
-            url = download_url(item.source)
-        except CheckpointError as error:
-            failed += _fail(f"{item.where}: {error}", item.source, out, err)
-            continue
-        target = None if url is None else download_target(url)
-        if url is None or target is None:
-            if "://" in item.source and not item.source.startswith(_NOT_DOWNLOADS):
-                print(
-                    f"{item.where}: note: {item.source} is not a scheme initspec downloads; skipped", file=err
-                )
-            continue
-        if url in seen:
-            continue
-        seen.add(url)
-        if dry_run:
-            print(f"{'cached' if target.is_file() else 'missing':<10} {url}  {target}", file=out)
-            continue
-        status = "cached" if target.is_file() else "fetched"
+    try:
+        url = download_url(item.source)
+    except CheckpointError as error:
+        return _fail(f"{item.where}: {error}", item.source, out, err)
+    target = None if url is None else download_target(url)
+    if url is None or target is None or url in seen:
+        if url is None and "://" in item.source and not item.source.startswith(_NOT_DOWNLOADS):
+            print(f"{item.where}: note: {item.source} is not a scheme initspec downloads; skipped", file=err)
+        return 0
+    seen.add(url)
+    status = "cached" if target.is_file() else "missing" if dry_run else "fetched"
+    if not dry_run:
         try:
             fetch(url, target, timeout=download_timeout(), verify=format_problem)
         except (CheckpointError, OSError) as error:
-            failed += _fail(f"{item.where}: {error}", url, out, err)
-            continue
-        print(f"{status:<10} {url}  {target}", file=out)
-    if failed:
-        print(f"initspec fetch: {failed} checkpoint(s) could not be fetched (see above)", file=err)
-    return 1 if failed else 0
+            return _fail(f"{item.where}: {error}", url, out, err)
+    print(f"{status:<10} {url}  {target}", file=out)
+    return 0
 
 
 def _fail(message: str, what: str, out: TextIO, err: TextIO) -> int:

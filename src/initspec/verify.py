@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import torch
 
 from initspec._errors import InitPlanError
-from initspec._verify.observe import TensorStats, measure
+from initspec._verify.observe import TensorStats, measure, named_tensors
 from initspec._verify.promises import Exact, FromCheckpoint, Promise, Structure, Unchecked, promise_of
 from initspec._verify.stats import Spread, mean_p_value, variance_p_value
 from initspec._verify.structure import CheckpointCache, check_exact, check_pretrained, check_structure
@@ -144,8 +144,7 @@ def verify(report: InitReport, model: torch.nn.Module, *, alpha: float = 1e-3) -
 
 
 def _tensors(report: InitReport, model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    found: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
-    found.update(model.named_buffers(remove_duplicate=False))
+    found = named_tensors(model)
     missing = [name for name in report.records if name not in found]
     if missing:
         listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

@@ -15,7 +15,7 @@ import torch
 
 from initspec._walker.shards import is_sharded, local_view
 
-__all__ = ["TensorStats", "measure"]
+__all__ = ["TensorStats", "measure", "named_tensors"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,13 @@ class TensorStats:
     def variance(self) -> float:
         """The sample variance (divided by ``numel - 1``)."""
         return self.std**2
+
+
+def named_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Every parameter and buffer of ``model`` by qualified name, shared ones under each of their names."""
+    found: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
+    found.update(model.named_buffers(remove_duplicate=False))
+    return found
 
 
 def measure(tensor: torch.Tensor, *, moments: bool = True) -> TensorStats:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import socket
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,10 @@ from initspec import (
 from initspec._maths import TRUNCATED_NORMAL_STD
 from initspec._verify.stats import Spread, truncated_normal, variance_p_value
 
+from conftest import run_ranks
+
 SEEDS = range(20)
+WORKERS = Path(__file__).parent / "workers"
 
 
 def _linears() -> nn.Module:
@@ -317,3 +322,39 @@ def test_bonferroni_level_is_split_over_tests() -> None:
         warnings.simplefilter("error")
         check = report.verify(model, alpha=0.5)
     assert check.alpha == 0.5 and len(check) == 10
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not built in")
+def test_sharded_tensors_combine_shard_statistics(tmp_path: Path) -> None:
+    """On 2 gloo ranks each shard is measured and combined: every rank gets the single-process statistics,
+    a replicated bias counts once, and a fault on one rank's shard fails the tensor on every rank."""
+    sys.path.insert(0, str(WORKERS))
+    from verify_worker import CFG, SEED
+
+    prefix = tmp_path / "check"
+    run = run_ranks(
+        [sys.executable, str(WORKERS / "verify_worker.py"), "2", str(_free_port()), str(prefix)], timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    reference = nn.Linear(301, 257)
+    check = initialize(reference, CFG, seed=SEED).verify(reference)
+    for rank in (0, 1):
+        results = torch.load(f"{prefix}.{rank}.pt")
+        for name in ("weight", "bias"):
+            verdict, numel, mean, std, low, high = results["clean"][name]
+            stats = check[name].stats
+            assert stats is not None and (verdict, numel, low, high) == (
+                "pass",
+                stats.numel,
+                stats.min,
+                stats.max,
+            )
+            assert (mean, std) == pytest.approx((stats.mean, stats.std), rel=1e-6, abs=1e-9, nan_ok=True)
+        assert results["faulty"]["weight"][0] == "fail"
+        assert results["faulty"]["bias"][0] == "pass"

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 import initspec
+from conftest import run_ranks
 from initspec import (
     BaseModule,
     InitCheck,
@@ -27,8 +28,6 @@ from initspec import (
 )
 from initspec._maths import TRUNCATED_NORMAL_STD
 from initspec._verify.stats import Spread, truncated_normal, variance_p_value
-
-from conftest import run_ranks
 
 SEEDS = range(20)
 WORKERS = Path(__file__).parent / "workers"

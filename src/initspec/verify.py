@@ -119,8 +119,13 @@ class InitCheck(Mapping[str, TensorCheck]):
 
 
 def _check_dict(check: TensorCheck) -> dict[str, Any]:
+    """The check as JSON-safe data: a statistic that was not measured (``nan``) or is infinite is ``None``."""
     out = asdict(check)
     del out["name"]
+    if out["stats"] is not None:
+        out["stats"] = {
+            k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in out["stats"].items()
+        }
     return out
 
 

@@ -49,7 +49,7 @@ A CONFIG that is an init_cfg (its root, or a top-level `init_cfg` key) is planne
 In a model config, each `model.<path>.init_cfg` is set on the module at <path>, as mmengine's builder
 would pass it, and the tree is planned as init_weights() runs it; a note on stderr says where each one
 went, or why it was not applied. When CONFIG holds none and the model is a BaseModule, the model's own
-init_cfgs are explained. Nothing is written to the model.
+init_cfgs are explained. Nothing is written to the model, except with --verify.
 
 --verify initializes the built model on the CPU (a meta model gets empty storage first) with seed=0,
 and prints a check of every tensor: its mean and std against what its initializer promises, exact

@@ -88,7 +88,10 @@ def _figure(name: str, members: list[TensorCheck], index: int) -> str:
     top = max([m.stats.std for m in members if m.stats] + [p for _, p in promised])
     ax.set_ylim(0, 1.25 * top if top > 0 else 1)
     ax.set_xlim(-0.5, len(members) - 0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(members) <= 12:
+        ax.set_xticks(depth)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("depth (order in the model)")
     ax.set_ylabel("std")
     ax.set_title(name, fontsize=9)
@@ -152,7 +155,7 @@ tr:hover td {{ background: #eef4ff; cursor: pointer; }}
 {plots}
 </div>
 <h2>Tensors</h2>
-<p>Click a row for its histogram.</p>
+<p>Click a row for its histogram (shown: the first failure that has one, else the first tensor).</p>
 <div id="histogram"></div>
 <table><thead><tr><th>tensor</th><th>initializer</th><th>expected</th><th>observed</th><th>verdict</th>
 <th>reason</th></tr></thead><tbody>
@@ -183,6 +186,9 @@ function draw(name) {{
   svg.appendChild(t); box.appendChild(svg);
 }}
 document.querySelectorAll("tr[data-name]").forEach(r => r.addEventListener("click", () => draw(r.dataset.name)));
+const rows = [...document.querySelectorAll("tr[data-name]")].filter(r => HIST[r.dataset.name]);
+const first = rows.find(r => r.classList.contains("fail")) || rows[0];
+if (first) draw(first.dataset.name);
 </script>
 </body></html>
 """

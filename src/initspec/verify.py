@@ -169,7 +169,7 @@ def _check(
         return TensorCheck(*head, "not materialized", promise.label, "meta tensor", "on the meta device")
     if tensor.is_complex():
         return TensorCheck(*head, "unchecked", promise.label, "complex", "complex tensors are not checked")
-    stats = measure(tensor, moments=not isinstance(promise, Exact))
+    stats = measure(tensor, moments=_needs_moments(promise), extent=_needs_extent(promise))
     expected_std = promise.std if isinstance(promise, Spread) else None
     result = TensorCheck(
         *head, "pass", promise.label, _describe(stats), stats=stats, expected_std=expected_std
@@ -188,6 +188,18 @@ def _check(
         stats,
         expected_std,
     )
+
+
+def _needs_moments(promise: Promise) -> bool:
+    """Mean and std: for random draws, and for the statistics of a tensor with no verdict."""
+    return isinstance(promise, Spread | Structure | Unchecked)
+
+
+def _needs_extent(promise: Promise) -> bool:
+    """Min and max: for exact values, bounded draws, checkpoint tensors and tensors with no verdict."""
+    if isinstance(promise, Spread):
+        return promise.low is not None or promise.high is not None
+    return not isinstance(promise, Structure)
 
 
 def _with(result: TensorCheck, verdict: Verdict, reason: str) -> TensorCheck:

@@ -9,6 +9,7 @@ with Chan's formula over ``torch.distributed`` (every rank verifies, as every ra
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -45,35 +46,41 @@ def named_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return found
 
 
-def measure(tensor: torch.Tensor, *, moments: bool = True) -> TensorStats:
+def measure(tensor: torch.Tensor, *, moments: bool = True, extent: bool = True) -> TensorStats:
     """Measure ``tensor`` (this rank's shard, combined with the other ranks' for a ``DTensor``).
 
     Args:
         tensor: a dense tensor holding data (not on the meta device).
-        moments: also compute the mean and std; without it only the range (one cheap pass).
+        moments: compute the mean and std (``torch.var_mean``).
+        extent: compute the min and max (``torch.aminmax``); at least one of the two is computed, and
+            either shows a NaN or inf.
     """
     local = local_view(tensor)[0].detach()
     if not local.is_floating_point():
         local = local.double()  # integer and bool buffers: small, and std_mean needs a floating type
-    row = _local_row(local, moments)
+    row = _local_row(local, moments, extent or not moments)
     if is_sharded(tensor):
         row = _combined(row, _counts(tensor))
     return _stats(row)
 
 
-def _local_row(x: torch.Tensor, moments: bool) -> list[float]:
-    """``[n, mean, M2, min, max, nonfinite]`` of one dense tensor (``M2``: the sum of squared deviations)."""
+def _local_row(x: torch.Tensor, moments: bool, extent: bool) -> list[float]:
+    """``[n, mean, M2, min, max, nonfinite]`` of one dense tensor (``M2``: the sum of squared deviations).
+
+    What is not measured is ``nan``. A NaN or inf anywhere makes the mean, M2, min or max non-finite; only
+    then are the non-finite elements counted (a second pass, on the failing tensor alone).
+    """
     n = x.numel()
     if n == 0:
         return [0.0, 0.0, 0.0, math.inf, -math.inf, 0.0]
-    low, high = (float(v) for v in torch.aminmax(x))
-    nonfinite = 0.0
-    if not (math.isfinite(low) and math.isfinite(high)):
-        nonfinite = float(x.numel() - int(torch.isfinite(x).sum()))
-    mean, m2 = math.nan, math.nan
+    mean = m2 = low = high = math.nan
     if moments:
         var, mu = torch.var_mean(x, correction=0)
         mean, m2 = float(mu), float(var) * n
+    if extent:
+        low, high = (float(v) for v in torch.aminmax(x))
+    measured = [*((mean, m2) if moments else ()), *((low, high) if extent else ())]
+    nonfinite = float(n - int(torch.isfinite(x).sum())) if not all(map(math.isfinite, measured)) else 0.0
     return [float(n), mean, m2, low, high, nonfinite]
 
 
@@ -110,7 +117,12 @@ def _merge(a: list[float], b: list[float]) -> list[float]:
     delta = b[1] - a[1]
     mean = a[1] + delta * b[0] / n
     m2 = a[2] + b[2] + delta * delta * a[0] * b[0] / n
-    return [n, mean, m2, min(a[3], b[3]), max(a[4], b[4]), a[5] + b[5]]
+    return [n, mean, m2, _either(min, a[3], b[3]), _either(max, a[4], b[4]), a[5] + b[5]]
+
+
+def _either(pick: Callable[[float, float], float], a: float, b: float) -> float:
+    """``pick(a, b)``, or ``nan`` when either was not measured."""
+    return math.nan if math.isnan(a) or math.isnan(b) else pick(a, b)
 
 
 def _stats(row: list[float]) -> TensorStats:

@@ -118,6 +118,8 @@ def _histograms(check: InitCheck, model: nn.Module) -> dict[str, Any]:
         if stats is None or stats.numel == 0 or stats.nonfinite or not tensors[name].is_floating_point():
             continue
         low, high = stats.min, stats.max
+        if math.isnan(low):  # normal draws are checked without their range
+            low, high = (float(v) for v in torch.aminmax(tensors[name].detach()))
         if high <= low:
             out[name] = {"low": low, "high": high, "counts": [stats.numel]}
             continue

@@ -39,7 +39,7 @@ def check_structure(promise: Structure, tensor: torch.Tensor) -> Outcome:
     if promise.kind == "eye":
         return _pattern(full, _eye_index(full.shape), "identity")
     if promise.kind == "dirac":
-        return _pattern(full, _dirac_index(full.shape, promise.groups), "Dirac")
+        return _pattern(full, _dirac_index(full.shape, promise.groups), "Dirac")  # indices on the CPU: any device
     return _sparse_zeros(full, promise.sparsity)
 
 
@@ -121,7 +121,7 @@ def check_pretrained(
     key = _key_for(name, shape, state)
     if key is None:
         return False, "no key", f"{promise.checkpoint} holds no tensor of shape {tuple(shape)} for {name!r}"
-    expected = slice_of(state[key], local, offset).to(local.dtype)
+    expected = slice_of(state[key], local, offset).to(device=local.device, dtype=local.dtype)
     equal = torch.equal(local.detach(), expected)
     if is_sharded(tensor):
         equal = _all_ranks(equal)

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 from initspec import _maths as M
 from initspec._verify.stats import Spread
-from initspec._walker.writers import _kaiming_args, _scaling_args
+from initspec._walker.writers import kaiming_args, scaling_args
 from initspec.configs import INITIALIZERS
 from initspec.report import ParamRecord
 
@@ -109,7 +109,7 @@ def _drawn(std: float, distribution: str) -> Spread:
 
 
 def _kaiming(c: Any, shape: tuple[int, ...]) -> Promise:
-    a, mode, nonlinearity, distribution = _kaiming_args(c)
+    a, mode, nonlinearity, distribution = kaiming_args(c)
     return _drawn(M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity), distribution)
 
 
@@ -118,7 +118,7 @@ def _xavier(c: Any, shape: tuple[int, ...]) -> Promise:
 
 
 def _variance_scaling(c: Any, shape: tuple[int, ...]) -> Promise:
-    scale, mode, distribution = _scaling_args(c)
+    scale, mode, distribution = scaling_args(c)
     std = M.variance_scaling_std(M.fan_in_and_fan_out(shape), scale, mode)
     if distribution == "truncated_normal":
         wide = std / M.TRUNCATED_NORMAL_STD

@@ -118,5 +118,8 @@ def test_verify_benchmark_runs_in_smoke_mode() -> None:
     command = [sys.executable, str(ROOT / "benchmarks" / "verify.py"), "--smoke"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "| model | parameters | tensors | std_mean floor | verify | verify / floor | target | met? |" in done.stdout
+    assert (
+        "| model | parameters | tensors | std_mean floor | verify | verify / floor | target | met? |"
+        in done.stdout
+    )
     assert "| ViT (2 blocks, width 64) | 0.2 M | 32 |" in done.stdout

@@ -39,7 +39,7 @@ def check_structure(promise: Structure, tensor: torch.Tensor) -> Outcome:
     if promise.kind == "eye":
         return _pattern(full, _eye_index(full.shape), "identity")
     if promise.kind == "dirac":
-        return _pattern(full, _dirac_index(full.shape, promise.groups), "Dirac")  # indices on the CPU: any device
+        return _pattern(full, _dirac_index(full.shape, promise.groups), "Dirac")
     return _sparse_zeros(full, promise.sparsity)
 
 

@@ -27,6 +27,33 @@ def _sharded_layer(mesh: object) -> nn.Module:
     return layer
 
 
+def _structure_and_checkpoint(mesh: object, out: str, rank: int) -> dict[str, object]:
+    """An Eye weight (checked on the gathered tensor) and a Pretrained one (each shard against its slice),
+    clean, then with one rank's shard of the loaded weight changed."""
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    eye = nn.Linear(6, 8)
+    eye.weight = nn.Parameter(distribute_tensor(eye.weight.detach(), mesh, [Shard(0)]))
+    eye_check = initialize(eye, dict(type="Eye", layer="Linear"), seed=SEED).verify(eye)
+    torch.manual_seed(0)
+    source = nn.Linear(10, 6)
+    path = f"{out}.ckpt.{rank}.pt"  # the same tensors on every rank, each rank its own file
+    torch.save(source.state_dict(), path)
+    loaded = nn.Linear(10, 6)
+    loaded.weight = nn.Parameter(distribute_tensor(loaded.weight.detach(), mesh, [Shard(1)]))
+    report = initialize(loaded, dict(type="Pretrained", checkpoint=path))
+    clean = report.verify(loaded)
+    with torch.no_grad():
+        if rank == 0:
+            loaded.weight.to_local()[0, 0] += 1
+    faulty = report.verify(loaded)
+    return {
+        "eye": eye_check["weight"].verdict,
+        "pretrained": clean["weight"].verdict,
+        "pretrained_faulty": faulty["weight"].verdict,
+    }
+
+
 def _summary(check: object) -> dict[str, object]:
     return {
         name: (c.verdict, c.stats.numel, c.stats.mean, c.stats.std, c.stats.min, c.stats.max)
@@ -46,7 +73,8 @@ def run(rank: int, world_size: int, port: int, out: str) -> None:
         if rank == world_size - 1:
             layer.weight.to_local().mul_(1.5)  # a fault on one rank's shard only
     faulty = _summary(report.verify(layer))
-    torch.save({"clean": clean, "faulty": faulty}, f"{out}.{rank}.pt")
+    exact = _structure_and_checkpoint(mesh, out, rank)
+    torch.save({"clean": clean, "faulty": faulty, "exact": exact}, f"{out}.{rank}.pt")
     dist.destroy_process_group()
 
 

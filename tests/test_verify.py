@@ -197,6 +197,19 @@ def test_pretrained_tensor_in_the_wrong_module_fails(tmp_path: Path) -> None:
     assert check["1.weight"].verdict == "pass"
 
 
+def test_pretrained_checkpoint_gone_fails_with_the_reason(tmp_path: Path) -> None:
+    """A checkpoint that cannot be read again fails its tensors, saying why, instead of stopping the check."""
+    path = tmp_path / "ckpt.pth"
+    torch.save(nn.Linear(3, 3).state_dict(), path)
+    model = nn.Linear(3, 3)
+    report = initialize(model, dict(type="Pretrained", checkpoint=str(path)))
+    path.unlink()
+    check = report.verify(model)
+    assert [c.name for c in check.failures()] == ["weight", "bias"]
+    assert check["weight"].reason.startswith("the checkpoint could not be read again: ")
+    assert "ckpt.pth" in check["weight"].reason
+
+
 def test_pretrained_under_a_prefix_and_revised_keys_verifies(tmp_path: Path) -> None:
     """A load with a prefix and revise_keys finds each tensor's key again, and the report keeps revise_keys."""
     source = nn.Sequential(nn.Linear(4, 4))

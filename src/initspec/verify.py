@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import torch
@@ -175,18 +175,14 @@ def _check(
         *head, "pass", promise.label, _describe(stats), stats=stats, expected_std=expected_std
     )
     if stats.nonfinite:
-        return _with(result, "fail", f"{stats.nonfinite} of {stats.numel} elements are NaN or inf")
+        return replace(
+            result, verdict="fail", reason=f"{stats.nonfinite} of {stats.numel} elements are NaN or inf"
+        )
     if isinstance(promise, Unchecked):
-        return _with(result, "unchecked", promise.why)
+        return replace(result, verdict="unchecked", reason=promise.why)
     ok, observed, reason = _verdict(record.name, tensor, promise, stats, level, cache)
-    return TensorCheck(
-        *head,
-        "pass" if ok else "fail",
-        promise.label,
-        observed or result.observed,
-        reason,
-        stats,
-        expected_std,
+    return replace(
+        result, verdict="pass" if ok else "fail", observed=observed or result.observed, reason=reason
     )
 
 
@@ -200,20 +196,6 @@ def _needs_extent(promise: Promise) -> bool:
     if isinstance(promise, Spread):
         return promise.low is not None or promise.high is not None
     return not isinstance(promise, Structure)
-
-
-def _with(result: TensorCheck, verdict: Verdict, reason: str) -> TensorCheck:
-    return TensorCheck(
-        result.name,
-        result.initializer,
-        result.source,
-        verdict,
-        result.expected,
-        result.observed,
-        reason,
-        result.stats,
-        result.expected_std,
-    )
 
 
 def _verdict(

@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from initspec._errors import CheckpointError
 from initspec._verify.observe import TensorStats
 from initspec._verify.promises import Exact, FromCheckpoint, Structure
 from initspec._walker.shards import is_sharded, local_view, slice_of
@@ -101,14 +102,18 @@ class CheckpointCache:
     """Each checkpoint read once per verification, keyed by file, prefix and key revisions."""
 
     def __init__(self) -> None:
-        self._loaded: dict[FromCheckpoint, dict[str, torch.Tensor]] = {}
+        self._loaded: dict[FromCheckpoint, dict[str, torch.Tensor] | CheckpointError] = {}
 
-    def tensors(self, promise: FromCheckpoint) -> dict[str, torch.Tensor]:
+    def tensors(self, promise: FromCheckpoint) -> dict[str, torch.Tensor] | CheckpointError:
+        """The checkpoint's tensors with the load's key fixes, or the error that reading it again raised."""
         if promise not in self._loaded:
-            raw = load_checkpoint(promise.checkpoint)
-            self._loaded[promise] = extract_state_dict(
-                raw, prefix=promise.prefix, revise_keys=promise.revise_keys, source=promise.checkpoint
-            )
+            try:
+                raw = load_checkpoint(promise.checkpoint)
+                self._loaded[promise] = extract_state_dict(
+                    raw, prefix=promise.prefix, revise_keys=promise.revise_keys, source=promise.checkpoint
+                )
+            except CheckpointError as error:
+                self._loaded[promise] = error
         return self._loaded[promise]
 
 
@@ -117,6 +122,8 @@ def check_pretrained(
 ) -> Outcome:
     """Bit-equal (after the cast ``copy_`` makes) to the checkpoint tensor whose key ends ``name``."""
     state = cache.tensors(promise)
+    if isinstance(state, CheckpointError):
+        return False, "unreadable", f"the checkpoint could not be read again: {state}"
     local, shape, offset = local_view(tensor)
     key = _key_for(name, shape, state)
     if key is None:

@@ -65,6 +65,25 @@ def build_poisoned():
     return Net(poisoned=True)
 
 
+class Broken(BaseModule):
+    def __init__(self):
+        super().__init__()
+        self.child = Crashing()
+
+
+class Crashing(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def init_weights(self):
+        raise RuntimeError("model code failed")
+
+
+def build_broken():
+    return Broken()
+
+
 def build_meta():
     with torch.device("meta"):
         return Net()
@@ -105,6 +124,15 @@ def test_verify_exits_1_when_a_tensor_fails(project: Path, capsys: pytest.Captur
     """A NaN in a tensor nothing wrote fails the check: the reason is printed and the exit code is 1."""
     assert _explain(project, "build_poisoned", "--verify") == 1
     assert "\nscale: 1 of 4 elements are NaN or inf\n" in capsys.readouterr().out
+
+
+def test_verify_reports_model_code_that_raises(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Model code that raises while --verify initializes the model is an error on stderr (exit 1), no traceback."""
+    write(project, "none.json", "{}")  # no init_cfg: the BaseModule's own init_weights runs, and its child's
+    factory = f"{project / 'net.py'}:build_broken"
+    assert main(["explain", str(project / "none.json"), "--model", factory, "--verify"]) == 1
+    err = capsys.readouterr().err
+    assert "error: --verify: initializing the model raised RuntimeError: model code failed" in err
 
 
 def test_verify_materializes_a_meta_model(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ import itertools
 import warnings
 from typing import TYPE_CHECKING, TextIO
 
+from initspec._errors import InitPlanError, InitSpecError
 from initspec.cli._validate import UsageError
 
 if TYPE_CHECKING:
@@ -30,7 +31,13 @@ def verify_plan(plan: InitPlan, model: nn.Module, config: str, err: TextIO) -> I
     """Apply ``plan`` with ``seed=0`` and verify the result; planning-time warnings print to ``err``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = plan.apply(seed=VERIFY_SEED)
+        try:
+            report = plan.apply(seed=VERIFY_SEED)
+        except InitSpecError:
+            raise
+        except Exception as error:  # model code run by the plan: report it like a plan that does not fit
+            msg = f"--verify: initializing the model raised {type(error).__name__}: {error}"
+            raise InitPlanError(msg) from error
         check = report.verify(model)
     for warning in caught:
         print(f"{config}: warning: {warning.message}", file=err)

@@ -344,9 +344,7 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not built in")
 def test_sharded_tensors_combine_shard_statistics(tmp_path: Path) -> None:
-    """On 2 gloo ranks each shard is measured and combined: every rank gets the single-process statistics,
-    a replicated bias counts once, a fault on one rank's shard fails the tensor on every rank, and exact
-    structures and checkpoint tensors are checked on sharded weights too."""
+    """On 2 gloo ranks shard statistics combine to the single-process ones, and faults on one shard fail everywhere."""
     sys.path.insert(0, str(WORKERS))
     from verify_worker import CFG, SEED
 

@@ -111,3 +111,15 @@ def test_issue_16_benchmarks_run_in_smoke_mode(script: str) -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| contender |" in done.stdout or "| weight |" in done.stdout
+
+
+def test_verify_benchmark_runs_in_smoke_mode() -> None:
+    """benchmarks/verify.py builds its (tiny) ViT, finds it clean, and prints the floor and verify times."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "verify.py"), "--smoke"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (
+        "| model | parameters | tensors | std_mean floor | verify | verify / floor | target | met? |"
+        in done.stdout
+    )
+    assert "| ViT (2 blocks, width 64) | 0.2 M | 32 |" in done.stdout

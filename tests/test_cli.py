@@ -28,6 +28,7 @@ HELP_COMMANDS = {
     "schema": ["schema"],
     "explain": ["explain"],
     "fetch": ["fetch"],
+    "diff": ["diff"],
 }
 REGEN_ENV = "INITSPEC_REGEN_GOLDEN"
 

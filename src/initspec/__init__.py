@@ -48,12 +48,14 @@ if TYPE_CHECKING:
     from initspec.checkpoint import load_checkpoint
     from initspec.modules import BaseModule, ModuleDict, ModuleList, Sequential
     from initspec.plan import InitOptions, InitPlan, InitReport, init_options, initialize, plan_init
+    from initspec.verify import InitCheck, TensorCheck
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "BaseModule": "initspec.modules",
     "CallStep": "initspec._walker.steps",
+    "InitCheck": "initspec.verify",
     "InitOptions": "initspec.plan",
     "InitPlan": "initspec.plan",
     "InitReport": "initspec.plan",
@@ -62,6 +64,7 @@ _LAZY = {
     "Sequential": "initspec.modules",
     "Source": "initspec._walker.steps",
     "Step": "initspec._walker.steps",
+    "TensorCheck": "initspec.verify",
     "init_options": "initspec.plan",
     "initialize": "initspec.plan",
     "load_checkpoint": "initspec.checkpoint",
@@ -99,6 +102,7 @@ __all__ = [
     "EyeInit",
     "Fix",
     "InitArgumentError",
+    "InitCheck",
     "InitConfig",
     "InitConfigError",
     "InitOptions",
@@ -122,6 +126,7 @@ __all__ = [
     "Source",
     "SparseInit",
     "Step",
+    "TensorCheck",
     "TruncNormalInit",
     "UniformInit",
     "VarianceScalingInit",

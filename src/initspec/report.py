@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from initspec.verify import InitCheck
 
 __all__ = ["CheckpointRecord", "InitReport", "ParamRecord", "UnmatchedLayer"]
 
@@ -114,6 +119,35 @@ class InitReport(Mapping[str, ParamRecord]):
             if rec.source == "untouched" and (buffers or not rec.buffer)
         ]
 
+    def verify(self, model: nn.Module, *, alpha: float = 1e-3) -> InitCheck:
+        """Check each tensor's values in ``model`` against what the initializer that wrote it promises.
+
+        Random draws are tested on their mean (a z-test with the promised std) and their variance (a
+        chi-square test with the distribution's kurtosis), both two-sided and Bonferroni-corrected over the
+        model, so a correctly initialized model fails by chance with probability at most ``alpha``. Constants,
+        biases, identity, Dirac and sparse patterns, orthogonality and Pretrained tensors (the checkpoint
+        is read again) are compared exactly. Every tensor is checked for NaN and inf; untouched tensors and
+        those written by model code get statistics and no verdict; meta tensors are "not materialized".
+        A ``DTensor``'s shards are measured where they are and combined across ranks (call it on every rank).
+
+        Args:
+            model: the model this report was made for, after initialization.
+            alpha: the chance that a correctly initialized model fails the check.
+
+        Returns:
+            The per-tensor checks; ``failures()`` lists the failed ones.
+
+        Example:
+            >>> import torch
+            >>> from initspec import initialize
+            >>> model = torch.nn.Linear(64, 32)
+            >>> initialize(model, dict(type="Kaiming", layer="Linear"), seed=0).verify(model).failures()
+            []
+        """
+        from initspec.verify import verify
+
+        return verify(self, model, alpha=alpha)
+
     def summary(self) -> str:
         """One line: how many parameters came from configs, checkpoints, user code, or nothing."""
         counts: dict[str, int] = {}
@@ -174,5 +208,10 @@ def init_args(init: Any, role: str) -> dict[str, Any]:
     if role == "bias":
         return {"bias": init.bias_value}
     if role == "load":
-        return {k: v for k, v in (("checkpoint", init.checkpoint), ("prefix", init.prefix)) if v is not None}
+        pairs = (
+            ("checkpoint", init.checkpoint),
+            ("prefix", init.prefix),
+            ("revise_keys", init.revise_keys or None),
+        )
+        return {k: v for k, v in pairs if v is not None}
     return {k: getattr(init, k) for k in type(init).model_fields if k not in _SKIPPED_ARGS}

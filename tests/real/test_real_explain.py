@@ -20,7 +20,9 @@ FACTORY = "scripts/real/explain_models.py:build"
 PACKAGES = ("mmengine", "mmcv", "mmdet", "mmseg")
 
 
-def _explain(case: str, config: str, package: str, home: Path) -> subprocess.CompletedProcess[str]:
+def _explain(
+    case: str, config: str | Path, package: str, home: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
@@ -31,7 +33,7 @@ def _explain(case: str, config: str, package: str, home: Path) -> subprocess.Com
     assert spec is not None and spec.origin is not None
     path = Path(spec.origin).parent / ".mim" / "configs" / config
     env = {**os.environ, "INITSPEC_REAL_CASE": case, "INITSPEC_HOME": str(home), "COLUMNS": "200"}
-    cmd = [sys.executable, "-m", "initspec", "explain", str(path), "--model", FACTORY]
+    cmd = [sys.executable, "-m", "initspec", "explain", str(path), "--model", FACTORY, *extra]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600, check=False)
 
 
@@ -81,3 +83,33 @@ def test_pvt_free_form_backbone_config_goes_to_its_own_init_weights(tmp_path: Pa
     rows = _rows(result.stdout)
     row = " ".join(rows["backbone.layers.0.0.projection.weight"])
     assert row.endswith("user-defined init_weights of PyramidVisionTransformer (backbone)")
+
+
+def test_diff_of_retinanet_and_a_child_config_names_the_changed_neck(tmp_path: Path) -> None:
+    """`initspec diff` of RetinaNet's plan and a child config that sets the neck's Xavier to normal lists
+    exactly the neck's 8 convolution weights, with the argument that changed, and exits 1."""
+    base = "retinanet/retinanet_r50_fpn_1x_coco.py"
+    before = _explain("retinanet-r50", base, "mmdet", tmp_path, "--format", "json")
+    assert before.returncode == 0, before.stderr
+    spec = importlib.util.find_spec("mmdet")
+    assert spec is not None and spec.origin is not None
+    parent = Path(spec.origin).parent / ".mim" / "configs" / base
+    child = tmp_path / "child.py"
+    child.write_text(
+        f"_base_ = [{str(parent)!r}]\n"
+        'model = dict(neck=dict(init_cfg=dict(type="Xavier", layer="Conv2d", distribution="normal")))\n',
+        encoding="utf-8",
+    )
+    after = _explain("retinanet-r50", child, "mmdet", tmp_path, "--format", "json")
+    assert after.returncode == 0, after.stderr
+    (tmp_path / "a.json").write_text(before.stdout, encoding="utf-8")
+    (tmp_path / "b.json").write_text(after.stdout, encoding="utf-8")
+    cmd = [sys.executable, "-m", "initspec", "diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    diff = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert diff.returncode == 1, diff.stderr
+    lines = diff.stdout.splitlines()
+    convs = [f"lateral_convs.{i}" for i in range(3)] + [f"fpn_convs.{i}" for i in range(5)]
+    assert lines[:-1] == [
+        f"~ neck.{conv}.conv.weight: Xavier distribution: 'uniform' -> 'normal'" for conv in convs
+    ]
+    assert lines[-1].startswith("8 tensor(s) differ, ")

@@ -36,7 +36,7 @@ from initspec.configs import (
 )
 from initspec.configs._registry import Writer
 
-__all__ = ["is_builtin", "trunc_normal_map", "write_weight", "writer_of"]
+__all__ = ["is_builtin", "kaiming_args", "scaling_args", "trunc_normal_map", "write_weight", "writer_of"]
 
 
 _CACHE: dict[type, Writer] = {}
@@ -114,14 +114,15 @@ def _trunc_normal(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
     F.trunc_normal_(t, c.mean, c.std, c.a, c.b, generator=g)
 
 
-def _kaiming_args(c: Any) -> tuple[float, str, str, str]:
+def kaiming_args(c: Any) -> tuple[float, str, str, str]:
+    """``(a, mode, nonlinearity, distribution)`` of a Kaiming config, or Caffe2Xavier's fixed ones."""
     if isinstance(c, Caffe2XavierInit):
         return 1.0, "fan_in", "leaky_relu", "uniform"
     return c.a, c.mode, c.nonlinearity, c.distribution
 
 
 def _kaiming(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
-    a, mode, nonlinearity, dist = _kaiming_args(c)
+    a, mode, nonlinearity, dist = kaiming_args(c)
     if _plain(t):
         M.draw(t, M.kaiming_std(M.fan_in_and_fan_out(t.shape), a, mode, nonlinearity), dist, g)
     else:
@@ -135,14 +136,15 @@ def _xavier(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
         F.xavier_(t, c.gain, c.distribution, generator=g)
 
 
-def _scaling_args(c: Any) -> tuple[float, M.ScalingMode, M.ScalingDistribution]:
+def scaling_args(c: Any) -> tuple[float, M.ScalingMode, M.ScalingDistribution]:
+    """``(scale, mode, distribution)`` of a VarianceScaling config, or LecunNormal's fixed ones."""
     if isinstance(c, LecunNormalInit):
         return 1.0, "fan_in", "truncated_normal"
     return c.scale, c.mode, c.distribution
 
 
 def _variance_scaling(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
-    scale, mode, dist = _scaling_args(c)
+    scale, mode, dist = scaling_args(c)
     F.variance_scaling_(t, scale, mode, dist, generator=g)
 
 
@@ -214,7 +216,7 @@ def _trunc_normal_stream(c: Any) -> tuple[Base, Transform]:
 
 
 def _kaiming_stream(c: Any) -> tuple[Base, Transform]:
-    a, mode, nonlinearity, dist = _kaiming_args(c)
+    a, mode, nonlinearity, dist = kaiming_args(c)
 
     def std(shape: tuple[int, ...]) -> float:
         return M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity)
@@ -234,7 +236,7 @@ def _scaled(distribution: str, std: Callable[[tuple[int, ...]], float]) -> tuple
 
 
 def _variance_scaling_stream(c: Any) -> tuple[Base, Transform]:
-    scale, mode, dist = _scaling_args(c)
+    scale, mode, dist = scaling_args(c)
 
     def transform(t: torch.Tensor, shape: tuple[int, ...]) -> None:
         std = M.variance_scaling_std(M.fan_in_and_fan_out(shape), scale, mode)

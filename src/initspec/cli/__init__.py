@@ -1,4 +1,4 @@
-"""The ``initspec`` command: ``validate`` and ``schema`` never import torch; ``explain`` builds a model."""
+"""The ``initspec`` command: ``validate``, ``schema`` and ``diff`` never import torch; ``explain`` builds a model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ __all__ = ["main"]
 _EDITORS: Final = ("vscode",)
 
 _DESCRIPTION: Final = (
-    "Check init_cfg files, export their JSON Schema, explain configs, and fetch the checkpoints they name."
+    "Check init_cfg files, export their JSON Schema, explain configs, compare explained plans, and fetch the "
+    "checkpoints configs name."
 )
 
 _EXIT_CODES: Final = """exit codes:
@@ -52,11 +53,16 @@ A CONFIG that is an init_cfg (its root, or a top-level `init_cfg` key) is planne
 In a model config, each `model.<path>.init_cfg` is set on the module at <path>, as mmengine's builder
 would pass it, and the tree is planned as init_weights() runs it; a note on stderr says where each one
 went, or why it was not applied. When CONFIG holds none and the model is a BaseModule, the model's own
-init_cfgs are explained. Nothing is written to the model.
+init_cfgs are explained. Nothing is written to the model, except with --verify.
+
+--verify initializes the built model on the CPU (a meta model gets empty storage first) with seed=0,
+and prints a check of every tensor: its mean and std against what its initializer promises, exact
+values and structures, Pretrained tensors against the checkpoint, and NaN or inf anywhere.
 
 exit codes:
-  0  the plan was printed
-  1  the config is invalid or does not fit the model, or --strict found an unmatched layer or a warning
+  0  the plan was printed (and, with --verify, every tensor passed)
+  1  the config is invalid or does not fit the model, --strict found an unmatched layer or a warning,
+     or --verify found a tensor that fails its check
   2  a usage error, a factory or plugin that cannot be imported, a config that cannot be read, or a
      top-level Pretrained checkpoint that is not downloaded (without --download)"""
 
@@ -76,6 +82,15 @@ exit codes:
   0  every checkpoint is in the cache (or, with --dry-run, was listed)
   1  a download failed or a config could not be read (the others are still fetched)
   2  a usage error, such as a path that does not exist"""
+
+_DIFF_EPILOG: Final = """\
+Each tensor is compared by its initializer, arguments, source and shape; a tensor in one file only is
+listed as added or removed. Neither file is re-planned and torch is not imported.
+
+exit codes:
+  0  the two plans are the same
+  1  they differ
+  2  a file cannot be read, or is not the output of `initspec explain --format json`"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,6 +183,8 @@ def _explain_command(args: argparse.Namespace) -> int:
         strict=args.strict,
         require_complete=args.require_complete,
         download=args.download,
+        verify=args.verify or args.html is not None,
+        html=args.html,
         out=sys.stdout,
         err=sys.stderr,
     )
@@ -217,6 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_schema(commands)
     _add_explain(commands)
     _add_fetch(commands)
+    _add_diff(commands)
     return parser
 
 
@@ -347,6 +365,18 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="download a Pretrained checkpoint (URL or model-zoo name) that is not cached; without it, such "
         "a config is not applied (nested) or is an error (top-level)",
     )
+    command.add_argument(
+        "--verify",
+        action="store_true",
+        help="initialize the model on the CPU with seed=0 and check every tensor against what its "
+        "initializer promises; exit 1 when one fails",
+    )
+    command.add_argument(
+        "--html",
+        metavar="FILE",
+        help="with --verify (implied): write a self-contained HTML page of the check, with per-layer plots "
+        "(needs the initspec[plot] extra)",
+    )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)
 
@@ -363,3 +393,23 @@ def _add_fetch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="download nothing: list each URL with its cache path and whether it is cached",
     )
     command.set_defaults(handler=_fetch_command, plugin=[])
+
+
+def _diff_command(args: argparse.Namespace) -> int:
+    from initspec.cli._diff import run_diff
+
+    return run_diff(args.a, args.b, fmt=args.format, out=sys.stdout, err=sys.stderr)
+
+
+def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "compare two `explain --format json` outputs tensor by tensor, for reviewing a config change"
+    command = _command(commands, "diff", summary, _DIFF_EPILOG)
+    command.add_argument("a", metavar="A.json", help="the explain --format json output before the change")
+    command.add_argument("b", metavar="B.json", help="the explain --format json output after the change")
+    command.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text: one line per changed tensor (default); json: one JSON object; github: workflow annotations",
+    )
+    command.set_defaults(handler=_diff_command, plugin=[])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
 from initspec.cli._placements import Placed, Placements, drop_uncached, place, uncached_checkpoints
 from initspec.cli._validate import UsageError, skipped_inside
+from initspec.cli._verify import materialize, verify_plan, write_page
 from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document
 from initspec.cli.emit import text
 from initspec.cli.findings import cfg_value, document_error, problem_diagnostic, skipped_note
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from initspec.plan import InitPlan
     from initspec.report import InitReport
+    from initspec.verify import InitCheck
 
 __all__ = ["find_model_cfg", "load_factory", "run_explain"]
 
@@ -51,14 +53,27 @@ def run_explain(
     err: TextIO,
     require_complete: bool = False,
     download: bool = False,
+    verify: bool = False,
+    html: str | None = None,
 ) -> int:
-    """Plan ``config`` against the model ``factory`` builds, print the report, and return the exit code."""
+    """Plan ``config`` against the model ``factory`` builds, print the report, and return the exit code.
+
+    With ``verify``, the model is then initialized on the CPU with ``seed=0`` and checked (``--verify``);
+    ``html`` names the page to write.
+    """
+    check = None
     try:
         doc = load_document(Path(config))
         model = _build(load_factory(factory))
-        report, warned, notes = _plan(
+        if verify:
+            materialize(model)
+        plan, report, warned, notes = _plan(
             model, doc, config, require_complete=require_complete, download=download
         )
+        if verify:
+            check = verify_plan(plan, model, config, err)
+            if html is not None:
+                write_page(check, model, html)
     except DocumentError as error:
         print(text.line(document_error(error)), file=err)
         return 2
@@ -71,12 +86,13 @@ def run_explain(
     except (InitPlanError, CheckpointError) as error:
         print(f"{config}: error: {error}", file=err)
         return 1
-    _print_report(report, fmt, out)
+    _print_report(report, fmt, out, check)
     for message in warned:
         print(f"{config}: warning: {message}", file=err)
     for line in notes:
         print(line, file=err)
-    return _strict_failures(report, warned, err) if strict else 0
+    code = _strict_failures(report, warned, err) if strict else 0
+    return max(code, 1 if check is not None and check.failures() else 0)
 
 
 def load_factory(spec: str) -> Callable[[], object]:
@@ -175,8 +191,8 @@ def _build(factory: Callable[[], object]) -> nn.Module:
 
 def _plan(
     model: nn.Module, doc: Document, config: str, *, require_complete: bool, download: bool
-) -> tuple[InitReport, list[str], list[str]]:
-    """Plan without writing: the report, the warnings raised while planning, and the notes to print."""
+) -> tuple[InitPlan, InitReport, list[str], list[str]]:
+    """Plan without writing: the plan, its report, the warnings raised while planning, and the notes."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         standalone = _standalone(doc)
@@ -190,7 +206,7 @@ def _plan(
             plan = _plan_own(model, doc, require_complete)
         report = plan.report()
         report.records  # noqa: B018  # built lazily: build it now, so its warnings are caught here too
-    return report, [str(warning.message) for warning in caught], notes
+    return plan, report, [str(warning.message) for warning in caught], notes
 
 
 def _plan_standalone(
@@ -264,16 +280,21 @@ def _refuse_skipped(doc: Document, loc: Loc) -> None:
         raise _Failed([f"{note.file}:{note.line}:{note.col}: error: {note.location}: {why}"], 2)
 
 
-def _print_report(report: InitReport, fmt: Literal["text", "json"], out: TextIO) -> None:
+def _print_report(
+    report: InitReport, fmt: Literal["text", "json"], out: TextIO, check: InitCheck | None
+) -> None:
     untouched = report.untouched(buffers=False)
     if fmt == "json":
-        json.dump({**report.to_dict(), "untouched": untouched}, out, indent=2, default=str)
+        verified = {} if check is None else {"verify": check.to_dict()}
+        json.dump({**report.to_dict(), "untouched": untouched, **verified}, out, indent=2, default=str)
         out.write("\n")
         return
     print(report, file=out)
     print(f"\nuntouched parameters: {len(untouched) or 'none'}", file=out)
     for name in untouched:
         print(f"  {name}", file=out)
+    if check is not None:
+        print(f"\n{check}", file=out)
 
 
 def _strict_failures(report: InitReport, warned: list[str], err: TextIO) -> int:

@@ -1,0 +1,1 @@
+"""The private half of ``InitReport.verify``: what each initializer promises, and how a tensor is measured."""

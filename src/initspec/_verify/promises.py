@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from initspec import _maths as M
 from initspec._verify.stats import Spread
 from initspec._walker.writers import kaiming_args, scaling_args
 from initspec.configs import INITIALIZERS
-from initspec.report import ParamRecord
+
+if TYPE_CHECKING:
+    from initspec.report import ParamRecord
 
 __all__ = ["Exact", "FromCheckpoint", "Promise", "Structure", "Unchecked", "promise_of"]
 

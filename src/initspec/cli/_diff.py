@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from initspec.cli._output import _escape_data, _escape_property
+from initspec.cli.emit.github import escape_data, escape_property
 
 __all__ = ["Change", "diff_plans", "run_diff"]
 
@@ -74,7 +74,7 @@ def run_diff(a: str, b: str, *, fmt: Literal["text", "json", "github"], out: Tex
     elif fmt == "github":
         for change in changes:
             print(
-                f"::warning file={_escape_property(b)},title=initspec diff::{_escape_data(change.text())}",
+                f"::warning file={escape_property(b)},title=initspec diff::{escape_data(change.text())}",
                 file=out,
             )
     else:

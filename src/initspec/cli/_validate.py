@@ -43,9 +43,8 @@ from initspec.cli.documents import (
 from initspec.configs import INITIALIZERS
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
-__all__ = ["CONFIG_SUFFIXES", "Options", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
+__all__ = ["Options", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
 
-CONFIG_SUFFIXES: Final = SUFFIXES
 _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
 Target = Literal["initspec", "mmengine"]
 

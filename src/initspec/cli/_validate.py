@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,7 @@ from initspec.cli._output import (
     skipped_note,
     unchecked_note,
 )
+from initspec.cli._project import declared_type, near_declared_type, pretrained_beside
 from initspec.cli._settings import Settings, SettingsError, find_settings
 from initspec.cli._suppress import apply_suppressions
 from initspec.cli._target import mmengine_problems
@@ -55,11 +57,13 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    """How to check: lints as errors, the runtime the configs must suit, and the per-file byte cap."""
+    """How to check: lints as errors, the runtime the configs must suit, the per-file byte cap, and the types
+    the project's own model code reads (``model-code-types``, from the settings)."""
 
     strict: bool = False
     target: Target = "initspec"
     max_bytes: int | None = None
+    model_code_types: frozenset[str] = frozenset()
 
 
 def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: TextIO, err: TextIO) -> int:
@@ -71,6 +75,9 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
         print(f"initspec validate: error: {error}", file=err)
         return 2
     max_bytes = options.max_bytes or settings.max_bytes or Limits().max_bytes
+    options = dataclasses.replace(
+        options, model_code_types=options.model_code_types | settings.model_code_types
+    )
     loader = Loader(Limits(max_bytes=max_bytes))
     results = Results()
     checked = _Checked(options)
@@ -147,6 +154,8 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
         if loc == () and not _plausible_root(raw):
             continue
         results.configs += 1
+        if (pretrained := pretrained_beside(doc, loc, checked.lint)) is not None:
+            found.append(pretrained)
         if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
             found.append(unchecked_note(doc, loc))
         else:
@@ -186,6 +195,7 @@ class _Checked:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.lint: Severity = "error" if options.strict else "warning"
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
 
@@ -204,13 +214,23 @@ def _findings(raw: object, options: Options) -> list[_Finding]:
     try:
         cfgs = parse_init_cfg(raw)
     except InitConfigError as error:
-        return found + [("error", problem_code(p.message), p) for p in error.problems]
+        return found + [_problem(raw, p, options) for p in error.problems]
     except RecursionError:
         return [("error", "IS005", Problem((), "nested too deeply to check"))]
     found += [(lint, lint_code(p.message), p) for p in lint_init_cfg(cfgs)]
     if options.target == "mmengine":
         found += [("error", "IS301", p) for p in mmengine_problems(raw)]
     return found
+
+
+def _problem(raw: object, problem: Problem, options: Options) -> _Finding:
+    """A parse problem's finding: an error, or a note for a type the project's model code reads."""
+    code = problem_code(problem.message)
+    if code != "IS101":
+        return ("error", code, problem)
+    if (note := declared_type(raw, problem, options.model_code_types)) is not None:
+        return ("note", "IS504", note)
+    return ("error", code, near_declared_type(raw, problem, options.model_code_types))
 
 
 def _placeholders(raw: object) -> list[Problem]:

@@ -209,7 +209,7 @@ def test_the_validator_installs_and_runs_without_torch(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert "install it with `pip install initspec[torch]`" in result.stdout
+    assert 'install it with `pip install "initspec[torch]"`' in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def read_yaml(path: Path, text: str, limits: Limits) -> Document:
     try:
         import yaml
     except ModuleNotFoundError as err:
-        msg = "reading YAML needs PyYAML; install it with `pip install initspec[yaml]`"
+        msg = 'reading YAML needs PyYAML; install it with `pip install "initspec[yaml]"`'
         raise DocumentError(path, msg, code="IS001") from err
     builder = _Builder(path, limits)
     try:

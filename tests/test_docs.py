@@ -297,6 +297,7 @@ def test_mkdocs_builds_strictly(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,  # a hang guard only
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "index.html").is_file()

@@ -382,6 +382,7 @@ def test_json_format_prints_one_object_with_counts_errors_warnings_and_skipped(t
             "col": 2,
             "location": "init_cfg",
             "message": "missing required argument 'val' for Constant",
+            "fix": None,
         }
     ]
     assert [(w["line"], w["col"], w["location"]) for w in report["warnings"]] == [(1, 1, "init_cfg")]

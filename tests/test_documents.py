@@ -212,7 +212,7 @@ def test_yaml_keys_must_be_strings_or_integers(tmp_path: Path) -> None:
 def test_yaml_without_pyyaml_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading YAML without PyYAML names the extra to install."""
     monkeypatch.setitem(sys.modules, "yaml", None)
-    with pytest.raises(DocumentError, match=r"pip install initspec\[yaml\]"):
+    with pytest.raises(DocumentError, match=r'pip install "initspec\[yaml\]"'):
         load_document(write(tmp_path, "cfg.yml", "a: 1\n"))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from initspec._errors import (
     CheckpointError,
+    Fix,
     InitArgumentError,
     InitConfigError,
     InitPlanError,
@@ -96,6 +97,7 @@ __all__ = [
     "ConstantInit",
     "DiracInit",
     "EyeInit",
+    "Fix",
     "InitArgumentError",
     "InitConfig",
     "InitConfigError",

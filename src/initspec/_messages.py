@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from initspec._errors import VALUE_LIMIT, Problem, did_you_mean, short_repr
+from initspec._errors import VALUE_LIMIT, Fix, Problem, did_you_mean, short_repr, sole_match
 from initspec.configs._base import INITIALIZERS
 
 __all__ = ["problems_from_errors", "with_str_types"]
@@ -60,19 +60,81 @@ def _problem(err: ErrorDetails, raw: object) -> Problem:
     if kind == "union_tag_invalid":
         raw_type = node.get("type") if isinstance(node, Mapping) else err.get("ctx", {}).get("tag")
         if not isinstance(raw_type, str):
-            return Problem(
-                (*loc, "type"), f"expected the name of an initializer (a str), got {_describe(raw_type)}"
-            )
-        return Problem((*loc, "type"), _unknown_type(raw_type))
+            message = f"expected the name of an initializer (a str), got {_describe(raw_type)}"
+            return Problem((*loc, "type"), message, "IS100")
+        return Problem((*loc, "type"), _unknown_type(raw_type), "IS101", _type_fix((*loc, "type"), raw_type))
     if kind == "union_tag_not_found":
-        return Problem(loc, f"missing 'type'; expected one of: {', '.join(sorted(INITIALIZERS.names))}")
+        return Problem(
+            loc, f"missing 'type'; expected one of: {', '.join(sorted(INITIALIZERS.names))}", "IS103"
+        )
     if kind == "extra_forbidden":  # the key is in the document: its container is the last parent
-        return Problem(loc, _unknown_key(str(loc[-1]), parents[-1] if parents else None, loc))
+        key, allowed = str(loc[-1]), _allowed_keys(parents[-1] if parents else None, loc)
+        return Problem(
+            loc, _unknown_key(key, parents[-1] if parents else None, loc), "IS102", _key_fix(loc, allowed)
+        )
     if kind == "missing":  # the key is absent: the dict it is missing from is the last node reached
         owner = _type_of(node)
         name = err["loc"][-1]
-        return Problem(loc, f"missing required argument '{name}'" + (f" for {owner}" if owner else ""))
-    return Problem(loc, _mismatch(err, loc))
+        message = f"missing required argument '{name}'" + (f" for {owner}" if owner else "")
+        return Problem(loc, message, "IS103")
+    if kind == "override_type_missing":
+        return Problem(loc, _mismatch(err, loc), "IS104", _override_type_fix(loc, parents))
+    return Problem(loc, _mismatch(err, loc), "IS100", _literal_fix(err, loc))
+
+
+def _type_fix(loc: tuple[str | int, ...], tag: str) -> Fix | None:
+    """``'Kaimng'`` -> ``'Kaiming'``, when exactly one registered type is close."""
+    match = sole_match(tag.removesuffix("Init"), INITIALIZERS.names)
+    if match is None or match == tag:
+        return None
+    return Fix(f"replace {_clip(tag)!r} with {match!r}", "replace_value", loc, match, old=tag)
+
+
+def _key_fix(loc: tuple[str | int, ...], allowed: list[str]) -> Fix | None:
+    """``std0`` -> ``std``, when exactly one allowed key is close and the dict does not already set it."""
+    key = loc[-1]
+    if not isinstance(key, str) or not allowed:
+        return None
+    match = sole_match(key, allowed)
+    if match is None:
+        return None
+    return Fix(f"rename key {_clip(key)!r} to {match!r}", "rename_key", loc, match, old=key)
+
+
+def _literal_fix(err: ErrorDetails, loc: tuple[str | int, ...]) -> Fix | None:
+    """``mode='fan_inn'`` -> ``'fan_in'``, for a closed set with exactly one close value."""
+    value = err.get("input")
+    if err["type"] != "literal_error" or not isinstance(value, str):
+        return None
+    choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+    match = sole_match(value, choices)
+    if match is None:
+        return None
+    return Fix(f"replace {_clip(value)!r} with {match!r}", "replace_value", loc, match, old=value)
+
+
+def _override_type_fix(loc: tuple[str | int, ...], parents: list[object]) -> Fix | None:
+    """``type='<the parent's type>'`` for an override that sets arguments, when the parent's type is known and
+    takes every argument the override sets (else the fix would only trade this problem for another).
+    """
+    parent = next((p for p in reversed(parents) if isinstance(p, Mapping) and "override" in p), None)
+    kind = parent.get("type") if parent is not None else None
+    cls = INITIALIZERS.get(kind) if isinstance(kind, str) else None
+    override = _child_at(parents[-1], loc[-1]) if parents and loc else None
+    if cls is None or not isinstance(override, Mapping):
+        return None
+    arguments = set(cls.model_fields) - {"type", "layer", "override"}
+    if not {str(key) for key in override} - {"name"} <= arguments:
+        return None
+    return Fix(f"add type={kind!r} to the override", "add_key", loc, str(kind), key="type")
+
+
+def _child_at(node: object, part: str | int) -> object:
+    if isinstance(node, Mapping):
+        return node.get(part)
+    if isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _real_loc(loc: tuple[str | int, ...], raw: object) -> tuple[tuple[str | int, ...], list[object], object]:
@@ -108,6 +170,18 @@ def _unknown_type(tag: str) -> str:
     names = INITIALIZERS.names
     hint = did_you_mean(tag.removesuffix("Init"), names) or "."
     return f"unknown initializer type '{_clip(tag)}'{hint} Allowed types: {', '.join(sorted(names))}"
+
+
+def _allowed_keys(parent: object, loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the dict holding ``loc[-1]`` may have, from its type (empty when the type is unknown)."""
+    owner = _type_of(parent)
+    cls = INITIALIZERS.get(owner) if owner else None
+    if cls is None:
+        return []
+    fields = set(cls.model_fields) - {"type"}
+    allowed = fields - {"override"} | {"name"} if "override" in loc[:-1] else fields
+    present = set(parent) if isinstance(parent, Mapping) else set()
+    return sorted(allowed - present)
 
 
 def _unknown_key(key: str, parent: object, loc: tuple[str | int, ...]) -> str:

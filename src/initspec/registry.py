@@ -135,14 +135,14 @@ def parse_init_cfg(obj: object) -> tuple[InitializerConfig, ...]:
     single = type(obj) is dict or isinstance(obj, Mapping | InitializerConfig)
     if not single and type(obj) is not list and not isinstance(obj, list | tuple):
         got = f"{type(obj).__name__} {short_repr(obj)}"
-        raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}"),))
+        raise InitConfigError((Problem((), f"expected a dict or a list of dicts, got {got}", "IS100"),))
     items: list[object] = [obj] if single else list(obj)  # type: ignore[call-overload]
     try:
         return INITIALIZERS.validate_many([with_str_types(item) for item in items])
     except ValidationError as err:
         problems = problems_from_errors(err.errors(), items)
         if single:
-            problems = tuple(Problem(p.loc[1:], p.message) for p in problems)
+            problems = tuple(p.under((), drop=1) for p in problems)
         raise InitConfigError(problems) from None
 
 
@@ -167,6 +167,7 @@ def _lint_one(cfg: InitializerConfig, loc: tuple[str | int, ...]) -> list[Proble
                 loc,
                 f"{cfg.type} has neither 'layer' nor 'override', so it initializes nothing; "
                 "add layer=... (a class name such as 'Conv2d') or remove it",
+                "IS201",
             )
         )
     if isinstance(cfg, BaseInit) and cfg.bias_prob is not None and "bias" in cfg.model_fields_set:
@@ -175,6 +176,7 @@ def _lint_one(cfg: InitializerConfig, loc: tuple[str | int, ...]) -> list[Proble
                 (*loc, "bias"),
                 f"both 'bias' and 'bias_prob' are set; bias_prob wins, so "
                 f"bias={cfg.bias} is ignored: remove one of them",
+                "IS202",
             )
         )
     if isinstance(cfg, TruncNormalInit) and not cfg.a - 2 * cfg.std <= cfg.mean <= cfg.b + 2 * cfg.std:
@@ -183,6 +185,7 @@ def _lint_one(cfg: InitializerConfig, loc: tuple[str | int, ...]) -> list[Proble
                 (*loc, "mean"),
                 f"mean={cfg.mean} is more than 2 std outside [a, b] = "
                 f"[{cfg.a}, {cfg.b}], so the values pile up at the cutoffs; a and b are absolute bounds",
+                "IS203",
             )
         )
     return found
@@ -192,13 +195,14 @@ def _lint_override(override: Override, loc: tuple[str | int, ...]) -> list[Probl
     init = override.init
     if init is None:
         return []
-    found = [p for p in _lint_one(init, loc) if "initializes nothing" not in p.message]
+    found = [p for p in _lint_one(init, loc) if p.code != "IS201"]
     if isinstance(init, BaseInit) and init.layer:
         found.append(
             Problem(
                 (*loc, "layer"),
                 "'layer' is ignored inside an override: an override initializes every "
                 "weighted submodule of the named module; remove it",
+                "IS204",
             )
         )
     return found

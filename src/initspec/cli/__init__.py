@@ -35,6 +35,10 @@ running code is skipped with a note. `_base_` works in every format; each file i
 Each problem prints as `path:line:col: error: CODE location: message`; lints print as warnings (errors
 with --strict). `# initspec: ignore[CODE]` on a line suppresses it there. The summary goes to stderr.
 
+--fix applies every unambiguous fix (a did-you-mean with one candidate, a missing override type) in place,
+changing nothing else in the file, then reports what is left; --diff prints the same changes as a unified
+diff, writes nothing, and exits 1 when there is something to fix.
+
 {_EXIT_CODES}"""
 
 _SCHEMA_EPILOG: Final = """\
@@ -91,9 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate_command(args: argparse.Namespace) -> int:
+    from initspec.cli._fix import FixMode
     from initspec.cli._validate import Options, run_validate
 
-    options = Options(strict=args.strict, target=args.target, max_bytes=args.max_bytes)
+    fix: FixMode | None = "diff" if args.diff else "apply" if args.fix else None
+    options = Options(strict=args.strict, target=args.target, max_bytes=args.max_bytes, fix=fix)
     return run_validate(args.paths, fmt=args.format, options=options, out=sys.stdout, err=sys.stderr)
 
 
@@ -249,6 +255,11 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         default=None,
         metavar="N",
         help="refuse files larger than N bytes (default 10000000, or max-bytes in [tool.initspec])",
+    )
+    fixing = command.add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true", help="apply every unambiguous fix in place")
+    fixing.add_argument(
+        "--diff", action="store_true", help="print the fixes as a unified diff and write nothing"
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_validate_command)

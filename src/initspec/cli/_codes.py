@@ -1,10 +1,10 @@
-"""The stable code of every problem ``initspec validate`` reports, and how a message maps to its code."""
+"""The table of the stable codes ``initspec validate`` reports; each problem carries its code from where it is made."""
 
 from __future__ import annotations
 
 from typing import Final, Literal, NamedTuple
 
-__all__ = ["CODES", "Code", "lint_code", "problem_code"]
+__all__ = ["CODES", "Code"]
 
 
 class Code(NamedTuple):
@@ -29,7 +29,6 @@ CODES: Final[dict[str, Code]] = {
     "IS102": Code("error", "an unknown key for the initializer"),
     "IS103": Code("error", "a required argument or `type` is missing"),
     "IS104": Code("error", "an override that sets arguments without a `type`"),
-    "IS200": Code("warning", "a lint: legal but suspicious"),
     "IS201": Code("warning", "a config with neither `layer` nor `override`, which does nothing"),
     "IS202": Code("warning", "both `bias` and `bias_prob` (bias_prob wins)"),
     "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),
@@ -45,27 +44,3 @@ CODES: Final[dict[str, Code]] = {
     "IS504": Code("note", "a type the project's model code reads, declared in `model-code-types`"),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }
-
-_PROBLEMS: Final = (
-    ("unknown initializer type", "IS101"),
-    ("unknown key", "IS102"),
-    ("missing required argument", "IS103"),
-    ("missing 'type'", "IS103"),
-    ("'type' is required when an override", "IS104"),
-)
-_LINTS: Final = (
-    ("initializes nothing", "IS201"),
-    ("both 'bias' and 'bias_prob'", "IS202"),
-    ("outside [a, b]", "IS203"),
-    ("'layer' is ignored inside an override", "IS204"),
-)
-
-
-def problem_code(message: str) -> str:
-    """The code of a ``parse_init_cfg`` problem, from its message (IS100 when no finer code fits)."""
-    return next((code for text, code in _PROBLEMS if text in message), "IS100")
-
-
-def lint_code(message: str) -> str:
-    """The code of a ``lint_init_cfg`` problem, from its message (IS200 when no finer code fits)."""
-    return next((code for text, code in _LINTS if text in message), "IS200")

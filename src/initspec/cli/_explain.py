@@ -15,11 +15,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
-from initspec.cli._codes import problem_code
-from initspec.cli._output import cfg_value, document_error, problem_diagnostic, skipped_note
 from initspec.cli._placements import Placed, Placements, drop_uncached, place, uncached_checkpoints
 from initspec.cli._validate import UsageError, skipped_inside
 from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document
+from initspec.cli.emit import text
+from initspec.cli.findings import cfg_value, document_error, problem_diagnostic, skipped_note
 from initspec.registry import parse_init_cfg
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def run_explain(
             model, doc, config, require_complete=require_complete, download=download
         )
     except DocumentError as error:
-        print(document_error(error).text(), file=err)
+        print(text.line(document_error(error)), file=err)
         return 2
     except UsageError as error:
         print(f"initspec explain: error: {error}", file=err)
@@ -209,10 +209,7 @@ def _plan_standalone(
     try:
         cfgs = parse_init_cfg(raw)
     except InitConfigError as err:
-        lines = [
-            problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
-            for p in err.problems
-        ]
+        lines = [text.line(problem_diagnostic("error", doc, loc, raw, p)) for p in err.problems]
         raise _Failed(lines) from err
     missing = [] if download else uncached_checkpoints(cfgs)
     if missing:

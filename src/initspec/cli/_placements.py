@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, cast
 from initspec._errors import InitConfigError, did_you_mean, format_loc
 from initspec._sources import download_target
 from initspec._walker import protocol
-from initspec.cli._codes import problem_code
-from initspec.cli._output import display_path, problem_diagnostic
 from initspec.cli._validate import skipped_inside
 from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of
+from initspec.cli.emit import text
+from initspec.cli.findings import display_path, problem_diagnostic
 from initspec.configs import InitializerConfig, PretrainedInit
 from initspec.registry import parse_init_cfg
 
@@ -161,10 +161,7 @@ def _place_one(
                 f"{label}, whose own init_weights reads it: it is not an initspec config "
                 f"({error.problems[0].message})"
             )
-        errors.extend(
-            problem_diagnostic("error", problem_code(p.message), doc, loc, raw, p).text()
-            for p in error.problems
-        )
+        errors.extend(text.line(problem_diagnostic("error", doc, loc, raw, p)) for p in error.problems)
         return None, "it is invalid (see the error)"
     missing_checkpoints = [] if download else uncached_checkpoints(cfgs)
     if missing_checkpoints:

@@ -12,8 +12,8 @@ from collections.abc import Collection
 from typing import Final
 
 from initspec._errors import Problem, did_you_mean, format_loc
-from initspec.cli._output import Diagnostic, Severity, display_path
 from initspec.cli.documents import Document, Loc, location_of
+from initspec.cli.findings import Diagnostic, Severity, display_path
 
 __all__ = ["declared_type", "near_declared_type", "pretrained_beside"]
 
@@ -36,14 +36,15 @@ def declared_type(raw: object, problem: Problem, declared: Collection[str]) -> P
     value = _value_at(raw, problem.loc)
     if not isinstance(value, str) or value not in declared:
         return None
-    return Problem(problem.loc, _DECLARED.format(value))
+    return Problem(problem.loc, _DECLARED.format(value), "IS504")
 
 
 def near_declared_type(raw: object, problem: Problem, declared: Collection[str]) -> Problem:
     """An unknown-type problem, with the declared model-code type its ``type`` may be a typo of, if one is close."""
     value = _value_at(raw, problem.loc) if declared and problem.loc and problem.loc[-1] == "type" else None
     hint = did_you_mean(value, sorted(declared), render=_FROM_DECLARED) if isinstance(value, str) else ""
-    return Problem(problem.loc, problem.message + hint) if hint else problem
+    # Two candidates (a registered type, a declared one): the fix to the registered one is no longer unambiguous.
+    return Problem(problem.loc, problem.message + hint, problem.code) if hint else problem
 
 
 def pretrained_beside(doc: Document, loc: Loc, severity: Severity) -> Diagnostic | None:

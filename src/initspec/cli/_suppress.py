@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from initspec.cli._output import Diagnostic, Results, display_path
 from initspec.cli._settings import Settings
 from initspec.cli.documents import Loader
+from initspec.cli.findings import Diagnostic, Results, display_path
 
 __all__ = ["apply_suppressions"]
 

@@ -55,11 +55,15 @@ def _arguments(
     allowed = _MMENGINE_ARGS.get(kind)
     if allowed is None:
         return [
-            Problem((*loc, "type"), f"{kind!r} is an initspec initializer; mmengine registers no such type")
+            Problem(
+                (*loc, "type"),
+                f"{kind!r} is an initspec initializer; mmengine registers no such type",
+                "IS301",
+            )
         ]
     extra = sorted(str(key) for key in cfg if str(key) not in allowed | skip)
     return [
-        Problem((*loc, key), f"mmengine's {kind}Init takes no {key!r}; it is an initspec extension")
+        Problem((*loc, key), f"mmengine's {kind}Init takes no {key!r}; it is an initspec extension", "IS301")
         for key in extra
     ]
 
@@ -75,6 +79,7 @@ def _override(
             Problem(
                 (*loc, "name"),
                 f"override name {name!r} is {kind}; mmengine takes only a direct child's attribute name",
+                "IS301",
             )
         )
     if "type" in override:

@@ -12,22 +12,8 @@ from typing import Final, Literal, TextIO
 
 from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
-from initspec.cli._codes import lint_code, problem_code
+from initspec.cli._fix import FixMode, run_fixes
 from initspec.cli._gc import collector_paused
-from initspec.cli._output import (
-    Diagnostic,
-    Format,
-    Results,
-    Severity,
-    cfg_value,
-    display_path,
-    document_error,
-    emit,
-    notice_diagnostic,
-    problem_diagnostic,
-    skipped_note,
-    unchecked_note,
-)
 from initspec.cli._project import declared_type, near_declared_type, pretrained_beside
 from initspec.cli._settings import Settings, SettingsError, find_settings
 from initspec.cli._suppress import apply_suppressions
@@ -42,10 +28,23 @@ from initspec.cli.documents import (
     Skipped,
     find_init_cfgs,
 )
+from initspec.cli.emit import Format, emit
+from initspec.cli.findings import (
+    Diagnostic,
+    Results,
+    Severity,
+    cfg_value,
+    display_path,
+    document_error,
+    notice_diagnostic,
+    problem_diagnostic,
+    skipped_note,
+    unchecked_note,
+)
 from initspec.configs import INITIALIZERS
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
-__all__ = ["Options", "UsageError", "find_config_files", "run_validate", "skipped_inside"]
+__all__ = ["Options", "UsageError", "check", "find_config_files", "run_validate", "skipped_inside"]
 
 _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
 Target = Literal["initspec", "mmengine"]
@@ -57,12 +56,15 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    """How to check: lints as errors, the runtime the configs must suit, the per-file byte cap, and the types
-    the project's own model code reads (``model-code-types``, from the settings)."""
+    """How to check: lints as errors, the runtime the configs must suit, the per-file byte cap, whether to
+    fix (``"apply"``: ``--fix``, ``"diff"``: ``--diff``), and the types the project's own model code reads
+    (``model-code-types``, from the settings).
+    """
 
     strict: bool = False
     target: Target = "initspec"
     max_bytes: int | None = None
+    fix: FixMode | None = None
     model_code_types: frozenset[str] = frozenset()
 
 
@@ -78,14 +80,24 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
     options = dataclasses.replace(
         options, model_code_types=options.model_code_types | settings.model_code_types
     )
-    loader = Loader(Limits(max_bytes=max_bytes))
+    limits = Limits(max_bytes=max_bytes)
+    if options.fix is not None:
+        return run_fixes(
+            lambda loader: check(files, loader, settings, options), limits, options.fix, fmt, out, err
+        )
+    results = check(files, Loader(limits), settings, options)
+    emit(results, fmt, out, err)
+    return results.exit_code()
+
+
+def check(files: Sequence[Path], loader: Loader, settings: Settings, options: Options) -> Results:
+    """Every finding in ``files``, read through ``loader``, with suppressions applied: one validate run."""
     results = Results()
-    checked = _Checked(options)
+    checked = _Checked(options, loader)
     with collector_paused():  # what the run builds lives until it ends: full passes would re-scan it all
         on_large_stack(_check_files, loader, files, checked, results)  # one parse thread for the run
         apply_suppressions(results, loader, settings, strict=options.strict)
-    emit(results, fmt, out, err)
-    return results.exit_code()
+    return results
 
 
 def find_config_files(paths: Sequence[str], settings: Settings | None = None) -> list[Path]:
@@ -187,50 +199,56 @@ def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
     return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
-_Finding = tuple[Severity, str, Problem]
+_Finding = tuple[Severity, Problem]
 
 
 class _Checked:
     """The findings of each init_cfg value checked in this run: a base's value, shared by every child, once."""
 
-    def __init__(self, options: Options) -> None:
-        self.options = options
+    def __init__(self, options: Options, loader: Loader) -> None:
+        self.options, self.loader = options, loader
         self.lint: Severity = "error" if options.strict else "warning"
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
+
+    def source(self, path: Path) -> str | None:
+        """The text of a file a fix edits, as its reader saw it."""
+        try:
+            return self.loader.source(path)
+        except DocumentError:
+            return None
 
     def diagnostics(self, doc: Document, loc: Loc, raw: object) -> list[Diagnostic]:
         seen = self._found.get(id(raw))
         if seen is None or seen[0] is not raw:
             seen = (raw, _findings(raw, self.options))  # holding raw keeps its id from being reused
             self._found[id(raw)] = seen
-        return [problem_diagnostic(severity, code, doc, loc, raw, p) for severity, code, p in seen[1]]
+        return [problem_diagnostic(severity, doc, loc, raw, p, self.source) for severity, p in seen[1]]
 
 
 def _findings(raw: object, options: Options) -> list[_Finding]:
     lint: Severity = "error" if options.strict else "warning"
     placeholders = _placeholders(raw)
-    found: list[_Finding] = [(lint, "IS205", problem) for problem in placeholders]
+    found: list[_Finding] = [(lint, problem) for problem in placeholders]
     try:
         cfgs = parse_init_cfg(raw)
     except InitConfigError as error:
         return found + [_problem(raw, p, options) for p in error.problems]
     except RecursionError:
-        return [("error", "IS005", Problem((), "nested too deeply to check"))]
-    found += [(lint, lint_code(p.message), p) for p in lint_init_cfg(cfgs)]
+        return [("error", Problem((), "nested too deeply to check", "IS005"))]
+    found += [(lint, p) for p in lint_init_cfg(cfgs)]
     if options.target == "mmengine":
-        found += [("error", "IS301", p) for p in mmengine_problems(raw)]
+        found += [("error", p) for p in mmengine_problems(raw)]
     return found
 
 
 def _problem(raw: object, problem: Problem, options: Options) -> _Finding:
     """A parse problem's finding: an error, or a note for a type the project's model code reads."""
-    code = problem_code(problem.message)
-    if code != "IS101":
-        return ("error", code, problem)
+    if problem.code != "IS101":
+        return ("error", problem)
     if (note := declared_type(raw, problem, options.model_code_types)) is not None:
-        return ("note", "IS504", note)
-    return ("error", code, near_declared_type(raw, problem, options.model_code_types))
+        return ("note", note)
+    return ("error", near_declared_type(raw, problem, options.model_code_types))
 
 
 def _placeholders(raw: object) -> list[Problem]:
@@ -241,6 +259,7 @@ def _placeholders(raw: object) -> list[Problem]:
         Problem(
             (*(() if single else (index,)), "checkpoint"),
             "placeholder: checkpoint is '' here; set it before init_weights (e.g. with --cfg-options)",
+            "IS205",
         )
         for index, item in enumerate(items)
         if isinstance(item, dict) and item.get("type") == "Pretrained" and item.get("checkpoint") == ""

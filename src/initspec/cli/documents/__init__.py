@@ -32,6 +32,7 @@ from initspec.cli.documents.model import (
     find_init_cfgs,
     location_of,
     position_of,
+    read_source,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "load_document",
     "location_of",
     "position_of",
+    "read_source",
 ]
 
 

@@ -8,7 +8,7 @@ is kept. A problem in a base (missing, cyclic, unreadable, over a limit) is an e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -48,9 +48,14 @@ _MAX_BITS: Final = int(MAX_INT_DIGITS * 3.32)
 class Loader:
     """Reads config files for one run: each file once, its ``_base_`` chain merged as mmengine merges it."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, overlay: Mapping[Path, str] | None = None) -> None:
+        """``overlay`` maps a file (any spelling of its path) to the text to read instead of the file's:
+        an editor's unsaved buffer, or a file as ``--diff`` would leave it.
+        """
         self.limits = limits or Limits()
+        self.overlay = {file_key(path): text for path, text in (overlay or {}).items()}
         self.reads = 0
+        self._texts: dict[Path, str] = {}
         self.ignores: dict[Path, dict[int, frozenset[str] | None]] = {}
         self._done: dict[Path, Document | DocumentError] = {}
         self._deps: dict[Path, frozenset[Path]] = {}
@@ -89,8 +94,7 @@ class Loader:
         if reader is None and suffix != ".py":
             msg = f"cannot read {suffix or 'extension-less'!r} files; use .json, .yaml, .yml, .toml or .py"
             raise DocumentError(path, msg, code="IS001")
-        text = read_source(path, self.limits)
-        self.reads += 1
+        text = self.source(path, key)
         self._scan_ignores(key, text)
         bases = FileBases(self, path)
         if reader is None:
@@ -103,6 +107,22 @@ class Loader:
             document = merge_bases(read, bases)
         self._deps[key] = bases.deps
         return document
+
+    def source(self, path: Path, key: Path | None = None) -> str:
+        """The text of ``path`` as its reader sees it (the overlay's, else the file's), read once per run.
+
+        Raises:
+            DocumentError: the file cannot be read (IS001).
+        """
+        key = key or file_key(path)
+        text = self._texts.get(key)
+        if text is None:
+            text = self.overlay.get(key)
+            if text is None:
+                text = read_source(path, self.limits)
+                self.reads += 1
+            self._texts[key] = text
+        return text
 
     def _scan_ignores(self, key: Path, text: str) -> None:
         if "initspec:" not in text:

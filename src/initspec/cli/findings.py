@@ -1,36 +1,40 @@
-"""Diagnostics of the ``initspec`` command and the text, JSON and GitHub forms they are printed in."""
+"""A finding of the ``initspec`` command as data: where it is, what it says, its code and its fix.
+
+The emitters in ``initspec.cli.emit`` read these and nothing else; so does the language server.
+"""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, TextIO, TypeAlias
+from typing import Final, Literal, TypeAlias
 
-from initspec._errors import Problem, format_loc
+from initspec._errors import Fix, Problem, format_loc
+from initspec.cli._edits import TextFix, fix_edits, syntax_of
 from initspec.cli.documents import Document, DocumentError, Loc, Notice, Skipped, location_of
 
 __all__ = [
     "Diagnostic",
-    "Format",
     "Results",
     "Severity",
+    "Sources",
     "cfg_value",
     "display_path",
     "document_error",
-    "emit",
     "notice_diagnostic",
+    "plural",
     "problem_diagnostic",
     "skipped_note",
     "unchecked_note",
 ]
 
 Severity: TypeAlias = Literal["error", "warning", "note"]
-Format: TypeAlias = Literal["text", "json", "github", "sarif"]
+Sources: TypeAlias = Callable[[Path], "str | None"]
+"""The text of a config file (an editor's unsaved buffer, or the file on disk), or None if unreadable."""
 
 SCHEMA_KEY: Final = "$schema"
-_GITHUB_COMMANDS: Final[dict[Severity, str]] = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 @dataclass(frozen=True)
@@ -48,32 +52,12 @@ class Diagnostic:
     location: str | None
     message: str
     anchor: int | None = field(default=None, compare=False)
+    fix: TextFix | None = field(default=None, compare=False)
 
-    def text(self) -> str:
-        """``path:line:col: severity: CODE location: message``, the shape editors and CI logs link."""
-        where = f"{self.location}: " if self.location else ""
-        return f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.code} {where}{self.message}"
-
-    def github(self) -> str:
-        """A GitHub Actions workflow command, which annotates the line in the pull request."""
-        where = f"{self.location}: " if self.location else ""
-        props = f"file={_escape_property(self.file)},line={self.line},col={self.col},title={self.code}"
-        return f"::{_GITHUB_COMMANDS[self.severity]} {props}::{_escape_data(where + self.message)}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "file": self.file,
-            "line": self.line,
-            "col": self.col,
-            "location": self.location,
-            "message": self.message,
-        }
-
-    def with_severity(self, severity: Severity) -> Diagnostic:
-        return Diagnostic(
-            severity, self.code, self.file, self.line, self.col, self.location, self.message, self.anchor
-        )
+    @property
+    def where(self) -> str:
+        """``location: `` before the message, or nothing for a finding about a whole file."""
+        return f"{self.location}: " if self.location else ""
 
 
 @dataclass
@@ -101,37 +85,14 @@ class Results:
 
     def summary(self) -> str:
         """``checked 12 files, 30 init_cfgs: 2 errors, 1 warning`` (and notes, when there are any)."""
-        counts = [_count(len(self.of("error")), "error"), _count(len(self.of("warning")), "warning")]
+        counts = [plural(len(self.of("error")), "error"), plural(len(self.of("warning")), "warning")]
         if notes := len(self.of("note")):
-            counts.append(_count(notes, "note"))
+            counts.append(plural(notes, "note"))
         if self.suppressed:
             counts.append(f"{self.suppressed} suppressed")
         return (
-            f"checked {_count(self.files, 'file')}, {_count(self.configs, 'init_cfg')}: {', '.join(counts)}"
+            f"checked {plural(self.files, 'file')}, {plural(self.configs, 'init_cfg')}: {', '.join(counts)}"
         )
-
-
-def emit(results: Results, fmt: Format, out: TextIO, err: TextIO) -> None:
-    """Print the diagnostics to ``out`` in ``fmt``; text and github also print the summary to ``err``."""
-    if fmt in ("json", "sarif"):
-        from initspec.cli._sarif import sarif_log
-
-        json.dump(_as_json(results) if fmt == "json" else sarif_log(results.diagnostics), out, indent=2)
-        out.write("\n")
-        return
-    for diagnostic in results.diagnostics:
-        print(diagnostic.github() if fmt == "github" else diagnostic.text(), file=out)
-    print(results.summary(), file=err)
-
-
-def _as_json(results: Results) -> dict[str, object]:
-    return {
-        "files": results.files,
-        "configs": results.configs,
-        "errors": [d.as_dict() for d in results.of("error")],
-        "warnings": [d.as_dict() for d in results.of("warning")],
-        "skipped": [d.as_dict() for d in results.of("note")],
-    }
 
 
 def cfg_value(loc: Loc, raw: object) -> object:
@@ -142,24 +103,47 @@ def cfg_value(loc: Loc, raw: object) -> object:
 
 
 def problem_diagnostic(
-    severity: Severity, code: str, doc: Document, cfg_loc: Loc, raw: object, problem: Problem
+    severity: Severity,
+    doc: Document,
+    cfg_loc: Loc,
+    raw: object,
+    problem: Problem,
+    sources: Sources | None = None,
 ) -> Diagnostic:
-    """Locate a problem of the init_cfg at ``cfg_loc`` in ``doc``: the file and line of the offending key."""
+    """Locate a problem of the init_cfg at ``cfg_loc`` in ``doc``: the file and line of the offending key.
+
+    With ``sources``, a problem's ``fix`` becomes text edits on that file (when the text is as expected).
+    """
     loc = _as_written(raw, problem.loc)
     path, line, col = location_of(doc, (*cfg_loc, *loc))
     location = format_loc(loc, _dotted(cfg_loc) or "init_cfg")
     anchor = location_of(doc, cfg_loc)
     same_file = anchor[0] == path
+    fix = _text_fix(doc, cfg_loc, raw, problem.fix, path, sources) if problem.fix and sources else None
     return Diagnostic(
         severity,
-        code,
+        problem.code,
         display_path(path),
         line,
         col,
         location,
         problem.message,
         anchor[1] if same_file else None,
+        fix,
     )
+
+
+def _text_fix(
+    doc: Document, cfg_loc: Loc, raw: object, fix: Fix, path: Path, sources: Sources
+) -> TextFix | None:
+    """The fix as edits on ``path``, the file of the finding; None when its key is not where it is written."""
+    full = (*cfg_loc, *_as_written(raw, fix.loc))
+    at = doc.positions.get(full)
+    syntax = syntax_of(path.suffix)
+    if at is None or syntax is None or doc.origins.get(full, doc.path) != path:
+        return None
+    text = sources(path)
+    return fix_edits(fix, text, at, syntax) if text is not None else None
 
 
 def skipped_note(doc: Document, piece: Skipped) -> Diagnostic:
@@ -220,13 +204,6 @@ def _child(node: object, part: str | int) -> object:
     return None
 
 
-def _count(number: int, noun: str) -> str:
+def plural(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -63,6 +63,18 @@ def test_declared_types_are_notes_and_a_typo_stays_an_error(
     [error] = report["errors"]
     assert (error["code"], error["location"]) == ("IS101", "model.disc.init_cfg[1].type")
     assert str(error["message"]).endswith("did you mean 'ortho' from model-code-types?")
+    assert error["fix"] is None  # 'Orthogonal' or 'ortho': no longer one candidate, so no fix
+
+
+def test_a_typo_far_from_every_declared_type_keeps_its_fix(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The control: with only 'N02' declared, 'orthoo' keeps its one candidate and the fix to it."""
+    write(project, "pyproject.toml", '[tool.initspec]\nmodel-code-types = ["N02"]\n')
+    _, report = _validate(capsys, "configs")
+    [typo] = [e for e in report["errors"] if e["location"] == "model.disc.init_cfg[1].type"]
+    assert "model-code-types" not in str(typo["message"])
+    assert typo["fix"] is not None
 
 
 def test_initspec_toml_declares_them_too_and_wins_in_its_folder(

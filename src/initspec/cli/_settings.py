@@ -97,7 +97,8 @@ def _read(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"{path}: cannot read {'it' if own else '[tool.initspec]'}: {err}") from err
+        what = "the settings" if own else "[tool.initspec]"
+        raise SettingsError(f"{path}: cannot read {what}: {err}") from err
     table = document if own else document.get("tool", {}).get("initspec", {})
     source = _Source(path, text, own)
     if unknown := sorted(set(table) - set(_KEYS)):

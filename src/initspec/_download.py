@@ -91,7 +91,10 @@ def fetch(url: str, target: Path, *, timeout: float, verify: Verify) -> Path:
         target.unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _partial(target) as (partial, out):
-        digest = _transfer(url, out, timeout)
+        try:
+            digest = _transfer(url, out, timeout)
+        except CheckpointError as err:
+            raise CheckpointError(offline_hint(str(err), url, target)) from err
         out.close()
         if prefix is not None and not digest.startswith(prefix):
             msg = (
@@ -105,6 +108,14 @@ def fetch(url: str, target: Path, *, timeout: float, verify: Verify) -> Path:
             raise CheckpointError(msg)
         os.replace(partial, target)
     return target
+
+
+def offline_hint(message: str, url: str, target: Path) -> str:
+    """``message`` plus where the file must be, and the command that gets it, for a machine without network."""
+    return (
+        f"{message}. Offline? Fetch it on a machine with network (`initspec fetch {url}`, or with your "
+        f"config: `initspec fetch CONFIG`) and put the file at {target}"
+    )
 
 
 def _cached_problem(target: Path, prefix: str | None, verify: Verify) -> str | None:

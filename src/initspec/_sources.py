@@ -21,7 +21,7 @@ from initspec._checkpoint_io import format_problem
 from initspec._download import download_timeout, fetch
 from initspec._errors import CheckpointError, did_you_mean, short_repr
 
-__all__ = ["download_target", "resolve"]
+__all__ = ["download_target", "download_url", "resolve"]
 
 _HUB_SCHEMES: Final[dict[str, str]] = {
     "torchvision://": "torchvision",
@@ -55,6 +55,17 @@ def download_target(source: str) -> Path | None:
         return None
     filename = Path(urlparse(source).path).name
     return _home() / "checkpoints" / filename if filename else None
+
+
+def download_url(source: str) -> str | None:
+    """The URL ``source`` downloads from (a model-zoo name looked up); ``None`` when it is no download.
+
+    Raises ``CheckpointError`` for an unknown model-zoo name, as resolving it would.
+    """
+    for scheme, table in _HUB_SCHEMES.items():
+        if source.startswith(scheme):
+            return _hub_url(table, scheme, source[len(scheme) :])
+    return source if source.startswith(("http://", "https://")) else None
 
 
 def _resolve_location(location: str, timeout: float | None) -> Path:

@@ -15,6 +15,7 @@ from initspec._options import check_seed
 from initspec._walker import protocol, transaction
 from initspec._walker.context import ACTIVE, SCOPE, UNSET, Options, Scope, resolve
 from initspec._walker.coverage import check_complete, meta_only
+from initspec._walker.external import add_later_load
 from initspec._walker.order import plan_module
 from initspec._walker.overwrites import all_writes, last_writes
 from initspec._walker.rules import PlanBuilder
@@ -231,6 +232,7 @@ def plan_init_weights(
     """Plan ``module.init_weights()`` for a ``BaseModule`` tree in mmengine's order, writing nothing."""
     builder = PlanBuilder(module, strict=strict, prefix=prefix)
     plan_module(builder, builder.tree.root_index)
+    add_later_load(builder)
     builder.check_layers()
     if require_complete:
         check_complete(builder)

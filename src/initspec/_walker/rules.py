@@ -15,6 +15,7 @@ from torch import nn
 
 from initspec._errors import CheckpointError, InitPlanError, InitWarning, Problem, did_you_mean
 from initspec._walker.checks import check_key, check_write
+from initspec._walker.external import supplies_module
 from initspec._walker.globs import candidates, expand, is_glob
 from initspec._walker.steps import CallStep, Source, Step
 from initspec._walker.tree import Node, TensorKind, Tree, join, resolve_target, tensor_kind
@@ -184,6 +185,8 @@ class PlanBuilder:
         return Step(self.prefix + self.tree.name_of(tensor, path), tensor, role, init, source)  # type: ignore[arg-type]
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
+        if supplies_module(self, path, module, cfg.checkpoint):
+            return  # the Runner's load_from/resume overwrites all of it: never read or download it
         try:
             checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
             state = extract_state_dict(

@@ -11,8 +11,9 @@ __all__ = ["credit_of", "run_nested"]
 
 def credit_of(step: Step) -> Credit:
     """What the report says of a step: its initializer (or Pretrained), arguments and source."""
-    kind = "Pretrained" if step.role == "load" else step.init.type
-    return kind, init_args(step.init, step.role), str(step.source)
+    if step.role in ("load", "external"):
+        return "Pretrained", init_args(step.init, "load"), str(step.source)
+    return step.init.type, init_args(step.init, step.role), str(step.source)
 
 
 def run_nested(steps: list[Step | CallStep], seed: int | None, log: WriteLog | None) -> None:

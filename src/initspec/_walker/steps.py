@@ -20,7 +20,7 @@ __all__ = ["CallStep", "Source", "Step", "require_seed_for_shards"]
 class Source(NamedTuple):
     """Why a tensor is written: which module's ``init_cfg`` entry, override or checkpoint, or model code."""
 
-    kind: Literal["init_cfg", "override", "checkpoint", "user", "untouched"]
+    kind: Literal["init_cfg", "override", "checkpoint", "user", "untouched", "load_from", "resume"]
     owner: str = ""
     entry: int = 0
     override: int | None = None
@@ -30,6 +30,8 @@ class Source(NamedTuple):
     def __str__(self) -> str:
         if self.kind == "untouched":
             return "untouched"
+        if self.kind in ("load_from", "resume"):  # the Runner's own load, after init
+            return f"{self.kind}: {self.name}"
         if self.kind == "user":
             return f"user-defined init_weights of {self.name} ({self.owner or '<root>'})"
         where = self.label
@@ -50,11 +52,14 @@ class Source(NamedTuple):
 
 @dataclass(slots=True)
 class Step:
-    """One write: ``init`` fills tensor ``name`` (its weight role, its bias, or a checkpoint copy)."""
+    """One write: ``init`` fills tensor ``name`` (its weight role, its bias, or a checkpoint copy).
+
+    An ``external`` step writes nothing: a load after init (the Runner's ``load_from``) writes the tensor.
+    """
 
     name: str
     tensor: torch.Tensor
-    role: Literal["weight", "bias", "load"]
+    role: Literal["weight", "bias", "load", "external"]
     init: InitializerConfig
     source: Source
     loaded: torch.Tensor | None = None
@@ -62,7 +67,7 @@ class Step:
     def run(self, seed: int | None) -> None:
         """Perform the write; tensors on the meta device are skipped, since they hold no data."""
         tensor = self.tensor
-        if holds_no_data(tensor):
+        if holds_no_data(tensor) or self.role == "external":
             return
         if self.role == "load" and self.loaded is not None:
             local, _, offset = local_view(tensor)

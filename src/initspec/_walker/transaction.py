@@ -30,7 +30,7 @@ def save(steps: Sequence[Step | CallStep]) -> Saved | None:
     for step in steps:
         if isinstance(step, CallStep):
             tensors.update((id(t), t) for t in step.module.state_dict(keep_vars=True).values())
-        else:
+        elif step.role != "external":  # written by a load after init, not by this plan
             tensors[id(step.tensor)] = step.tensor
     with torch.no_grad():
         return [(t, t.detach().clone()) for t in tensors.values() if not holds_no_data(t)]

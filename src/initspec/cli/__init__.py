@@ -18,7 +18,7 @@ _NEEDS_TORCH: Final = (
 )
 
 _DESCRIPTION: Final = (
-    "Check init_cfg files, export their JSON Schema, and explain what a config does to a model."
+    "Check init_cfg files, export their JSON Schema, explain configs, and fetch the checkpoints they name."
 )
 
 _EXIT_CODES: Final = """exit codes:
@@ -63,6 +63,23 @@ exit codes:
   1  the config is invalid or does not fit the model, or --strict found an unmatched layer or a warning
   2  a usage error, a factory or plugin that cannot be imported, a config that cannot be read, or a
      top-level Pretrained checkpoint that is not downloaded (without --download)"""
+
+
+_FETCH_EPILOG: Final = """\
+Each CONFIG is read statically (never executed); a directory is searched as `validate` searches it. The
+checkpoints fetched are every Pretrained `checkpoint` (a URL, torchvision://NAME, open-mmlab://NAME),
+`load_from`, and `pretrained` keys under `model` (mmseg). A URL or model-zoo name may be given directly.
+Local paths are not downloads and are skipped. Each URL is fetched once, into $INITSPEC_HOME/checkpoints
+(default: torch.hub.get_dir()/checkpoints, where mmengine looks too), and enters the cache only once
+verified (complete, a checkpoint format, the sha256 prefix in its file name). A file already cached is
+verified, not downloaded again. Progress is shown on a terminal.
+
+Each checkpoint prints as `STATUS URL  CACHE_PATH` (fetched, cached, missing with --dry-run, or failed).
+
+exit codes:
+  0  every checkpoint is in the cache (or, with --dry-run, was listed)
+  1  a download failed or a config could not be read (the others are still fetched)
+  2  a usage error, such as a path that does not exist"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,6 +183,12 @@ def _explain_command(args: argparse.Namespace) -> int:
     )
 
 
+def _fetch_command(args: argparse.Namespace) -> int:
+    from initspec.cli._fetch import run_fetch
+
+    return run_fetch(args.paths, dry_run=args.dry_run, out=sys.stdout, err=sys.stderr)
+
+
 def _import_plugins(names: Sequence[str]) -> str | None:
     """Import each ``--plugin`` module; on failure, the message to print (a usage error)."""
     if names and os.getcwd() not in sys.path:
@@ -203,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_schema(commands)
     _add_explain(commands)
+    _add_fetch(commands)
     return parser
 
 
@@ -335,3 +359,17 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)
+
+
+def _add_fetch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "download and verify, into the cache, every checkpoint the configs name (for offline runs)"
+    command = _command(commands, "fetch", summary, _FETCH_EPILOG)
+    command.add_argument(
+        "paths", nargs="+", metavar="CONFIG_OR_DIR", help="a config file, a directory to search, or a URL"
+    )
+    command.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="download nothing: list each URL with its cache path and whether it is cached",
+    )
+    command.set_defaults(handler=_fetch_command, plugin=[])

@@ -210,7 +210,7 @@ def test_safetensors_without_the_package(tmp_path: Path, monkeypatch: pytest.Mon
     """Without safetensors installed, the error says which extra to install."""
     save_file(_state(), str(tmp_path / "ck.safetensors"))
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
-    with pytest.raises(CheckpointError, match=r"pip install initspec\[safetensors\]"):
+    with pytest.raises(CheckpointError, match=r'pip install "initspec\[safetensors\]"'):
         load_checkpoint(tmp_path / "ck.safetensors")
 
 

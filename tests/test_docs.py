@@ -158,7 +158,7 @@ def test_python_blocks_run_and_print_what_they_claim(
 def test_the_docs_hold_checked_examples() -> None:
     """The block finder sees the examples (a parsing slip would otherwise pass every file vacuously)."""
     by_file = {p.name: examples(p) for p in DOC_FILES}
-    for page in ("getting-started.md", "priority.md", "matching.md", "walker.md", "report.md"):
+    for page in ("getting-started.md", "priority.md", "matching.md", "walker.md", "report.md", "cli.md"):
         assert any(e.expected is not None for e in by_file[page]), page
 
 
@@ -297,6 +297,7 @@ def test_mkdocs_builds_strictly(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,  # a hang guard only
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "index.html").is_file()

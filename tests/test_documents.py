@@ -193,11 +193,12 @@ def test_yaml_syntax_error_reports_its_line(tmp_path: Path) -> None:
         load_document(path)
 
 
-def test_yaml_python_tags_are_refused_and_never_run(tmp_path: Path) -> None:
-    """Tags that would build Python objects are errors, and nothing runs."""
+def test_yaml_python_tags_inside_an_init_cfg_are_refused_and_never_run(tmp_path: Path) -> None:
+    """A tag that would build a Python object inside an init_cfg fails the file, and nothing runs."""
     marker = tmp_path / "pwned"
-    path = write(tmp_path, "evil.yaml", f"a: !!python/object/apply:os.system ['touch {marker}']\n")
-    with pytest.raises(DocumentError, match=r"evil\.yaml:1:4: unsupported tag 'tag:yaml.org,2002:python"):
+    text = f"init_cfg:\n  type: !!python/object/apply:os.system ['touch {marker}']\n"
+    path = write(tmp_path, "evil.yaml", text)
+    with pytest.raises(DocumentError, match=r"evil\.yaml:2:9: unsupported tag 'tag:yaml.org,2002:python"):
         load_document(path)
     assert not marker.exists()
 
@@ -211,7 +212,7 @@ def test_yaml_keys_must_be_strings_or_integers(tmp_path: Path) -> None:
 def test_yaml_without_pyyaml_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading YAML without PyYAML names the extra to install."""
     monkeypatch.setitem(sys.modules, "yaml", None)
-    with pytest.raises(DocumentError, match=r"pip install initspec\[yaml\]"):
+    with pytest.raises(DocumentError, match=r'pip install "initspec\[yaml\]"'):
         load_document(write(tmp_path, "cfg.yml", "a: 1\n"))
 
 

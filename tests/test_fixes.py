@@ -38,13 +38,17 @@ PRODUCERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     "IS205": ("c.yaml", "init_cfg: {type: Pretrained, checkpoint: ''}\n", ()),
+    "IS207": ("c.py", "model = dict(pretrained='x.pth', init_cfg=dict(type='Normal', layer='x'))\n", ()),
     "IS301": ("c.yaml", "init_cfg: {type: Orthogonal, layer: x}\n", ("--target", "mmengine")),
     "IS401": ("c.yaml", "init_cfg: {type: Constant, val: 1_0, layer: x}\n", ()),
+    "IS402": ("d2.yaml", "MODEL:\n  MEAN: !!python/object/apply:eval ['[1.0]']\n", ()),
     "IS501": ("c.py", "model = dict(init_cfg=build())\n", ()),
     "IS502": ("c.py", "model = dict(init_cfg=dict(type='Normal', std=f(), layer='x'))\n", ()),
     "IS503": ("c.py", "model = dict(init_cfg=None)\nfor i in range(2):\n    model['init_cfg'] = i\n", ()),
+    "IS504": ("c.yaml", "init_cfg: {type: ortho}\n", ()),  # with SETTINGS below
     "IS901": ("c.py", "x = 1  # initspec: ignore[IS101]\n", ("--strict",)),
 }
+SETTINGS = {"IS504": '[tool.initspec]\nmodel-code-types = ["ortho"]\n'}  # a pyproject.toml in the folder
 
 
 def _codes_reported(folder: Path, capsys: pytest.CaptureFixture[str], *options: str) -> set[str]:
@@ -60,10 +64,13 @@ def test_every_code_in_the_table_has_a_producer() -> None:
 
 @pytest.mark.parametrize("code", sorted(PRODUCERS))
 def test_each_code_is_reported_for_its_example(
-    code: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    code: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each code's example config makes `validate` report that code."""
     name, text, options = PRODUCERS[code]
+    if code in SETTINGS:
+        (tmp_path / "pyproject.toml").write_text(SETTINGS[code], encoding="utf-8")
+        monkeypatch.chdir(tmp_path)  # settings are found from the current directory
     if code == "IS001":
         (tmp_path / name).write_bytes(b'{"init_cfg": "\xff"}')
     else:

@@ -132,6 +132,6 @@ def test_the_document_package_imports_without_cycles() -> None:
     for module in sorted(path.stem for path in folder.glob("*.py")):
         name = "initspec.cli.documents" + ("" if module == "__init__" else f".{module}")
         result = subprocess.run(
-            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False, timeout=120
         )
         assert result.returncode == 0, result.stderr

@@ -54,7 +54,9 @@ def test_import_works_without_mmengine_and_install_says_what_to_install() -> Non
             print("ImportError:", err)
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert "ImportError: initspec.mmengine.install() needs mmengine" in out.stdout
     assert "pip install mmengine" in out.stdout
 
@@ -199,7 +201,9 @@ def test_custom_imports_in_an_mmengine_config_turns_it_on(tmp_path: Path) -> Non
         """
     )
     import_mmengine("mmengine.config")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "installed: True" in out.stdout
 

@@ -73,7 +73,7 @@ _LAZY = {
 
 
 _NEEDS_TORCH = (
-    "initspec.{name} needs PyTorch, which is not installed; install it with `pip install initspec[torch]` "
+    'initspec.{name} needs PyTorch, which is not installed; install it with `pip install "initspec[torch]"` '
     "(initspec validate and initspec schema work without it)"
 )
 

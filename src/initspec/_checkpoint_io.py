@@ -178,7 +178,7 @@ def _read_safetensors(path: Path, map_location: MapLocation) -> object:
     try:
         from safetensors.torch import load_file
     except ImportError as err:
-        msg = f"reading {path} (safetensors data) needs the safetensors package: pip install initspec[safetensors]"
+        msg = f'reading {path} (safetensors data) needs the safetensors package: pip install "initspec[safetensors]"'
         raise CheckpointError(msg) from err
     device = map_location if isinstance(map_location, str | torch.device) else "cpu"
     try:

@@ -12,6 +12,10 @@ from typing import Final
 __all__ = ["main"]
 
 _EDITORS: Final = ("vscode",)
+_NEEDS_TORCH: Final = (
+    'initspec {command} needs PyTorch, which is not installed; install it with `pip install "initspec[torch]"` '
+    "(initspec validate and initspec schema work without it)"
+)
 
 _DESCRIPTION: Final = (
     "Check init_cfg files, export their JSON Schema, explain configs, compare explained plans, and fetch the "
@@ -113,7 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"initspec {args.command}: error: {problem}", file=sys.stderr)
         return 2
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except ModuleNotFoundError as err:  # a command that needs torch, run where it is not installed
+        if err.name is None or err.name.partition(".")[0] != "torch":
+            raise
+        print(f"initspec {args.command}: error: {_NEEDS_TORCH.format(command=args.command)}", file=sys.stderr)
+        return 2
 
 
 def _validate_command(args: argparse.Namespace) -> int:

@@ -34,10 +34,13 @@ CODES: Final[dict[str, Code]] = {
     "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),
     "IS204": Code("warning", "`layer` inside an override, which is ignored"),
     "IS205": Code("warning", "a placeholder `checkpoint=''`, to be set before init_weights"),
+    "IS207": Code("warning", "a legacy `pretrained=` beside an `init_cfg` in the same module dict"),
     "IS301": Code("error", "an initspec extension mmengine does not take (`--target mmengine`)"),
     "IS401": Code("warning", "a YAML value that YAML 1.1 (PyYAML, mmengine) reads differently"),
+    "IS402": Code("note", "a YAML `!!python/...` value in a file with no `init_cfg`, left out"),
     "IS501": Code("note", "a value that is only known when the config runs, skipped"),
     "IS502": Code("note", "an init_cfg not checked because a value inside it was skipped"),
     "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
+    "IS504": Code("note", "a type the project's model code reads, declared in `model-code-types`"),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }

@@ -172,7 +172,7 @@ def _build(factory: Callable[[], object]) -> nn.Module:
     try:
         from torch import nn
     except ModuleNotFoundError as err:
-        msg = "initspec explain needs PyTorch, which is not installed; install it with `pip install initspec[torch]`"
+        msg = 'initspec explain needs PyTorch, which is not installed; install it with `pip install "initspec[torch]"`'
         raise UsageError(msg) from err
 
     name = getattr(factory, "__qualname__", repr(factory))

@@ -1,15 +1,21 @@
-"""``[tool.initspec]`` in ``pyproject.toml``: paths to exclude and codes to ignore per file, as ruff spells them."""
+"""``[tool.initspec]`` in ``pyproject.toml`` (or the same keys in ``.initspec.toml``), as ruff spells its own.
+
+Paths to exclude, codes to ignore per file, the byte cap, and the free-form initializer types the project's own
+model code reads (``model-code-types``).
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 __all__ = ["Settings", "SettingsError", "find_settings"]
 
-_KEYS = ("exclude", "per-file-ignores", "max-bytes")
+_KEYS = ("exclude", "per-file-ignores", "max-bytes", "model-code-types")
+_OWN_FILE = ".initspec.toml"  # the keys at its top level; it wins over a pyproject.toml in the same folder
 
 
 class SettingsError(Exception):
@@ -25,6 +31,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     max_bytes: int | None = None
     source: Path | None = None
+    model_code_types: frozenset[str] = frozenset()
 
     def excluded(self, path: Path) -> bool:
         """Whether ``path`` (or a folder above it) matches an ``exclude`` glob."""
@@ -44,16 +51,40 @@ class Settings:
 
 
 def find_settings(start: Path) -> Settings:
-    """The ``[tool.initspec]`` of the nearest ``pyproject.toml`` at or above ``start`` (defaults if none).
+    """The settings of the nearest ``.initspec.toml`` or ``pyproject.toml`` at or above ``start``.
+
+    In one folder, ``.initspec.toml`` (keys at its top level) wins over ``pyproject.toml`` (``[tool.initspec]``);
+    with neither anywhere above, the defaults.
 
     Raises:
-        SettingsError: the table has an unknown key or a value of the wrong kind.
+        SettingsError: the file cannot be read, or has an unknown key or a value of the wrong kind.
     """
     for folder in (start.absolute(), *start.absolute().parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return _read(candidate)
+        for name in (_OWN_FILE, "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                return _read(candidate)
     return Settings(root=start.absolute())
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The settings file being read: where a key's error points, and how the table is named in it."""
+
+    path: Path
+    text: str
+    own: bool
+
+    def error(self, key: str, problem: str) -> SettingsError:
+        """``path:line: [tool.initspec] key problem``, at the line that sets ``key`` when it can be found."""
+        table = "" if self.own else "[tool.initspec] "
+        header = None if self.own else re.search(r"^[ \t]*\[tool\.initspec\]", self.text, flags=re.MULTILINE)
+        setting = re.compile(rf'^[ \t]*["\']?{re.escape(key)}["\']?[ \t]*=', flags=re.MULTILINE)
+        match = setting.search(self.text, header.end() if header else 0)
+        if match is None:
+            return SettingsError(f"{self.path}: {table}{key} {problem}")
+        line = self.text.count("\n", 0, match.start()) + 1
+        return SettingsError(f"{self.path}:{line}: {table}{key} {problem}")
 
 
 def _read(path: Path) -> Settings:
@@ -61,41 +92,51 @@ def _read(path: Path) -> Settings:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: no TOML reader in the standard library
         return Settings(root=path.parent)
+    own = path.name == _OWN_FILE
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("initspec", {})
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"{path}: cannot read [tool.initspec]: {err}") from err
+        what = "the settings" if own else "[tool.initspec]"
+        raise SettingsError(f"{path}: cannot read {what}: {err}") from err
+    table = document if own else document.get("tool", {}).get("initspec", {})
+    source = _Source(path, text, own)
     if unknown := sorted(set(table) - set(_KEYS)):
-        raise SettingsError(f"{path}: [tool.initspec] has unknown keys {unknown}; known: {', '.join(_KEYS)}")
+        where = path if own else f"{path}: [tool.initspec]"
+        raise SettingsError(f"{where} has unknown keys {unknown}; known: {', '.join(_KEYS)}")
     return Settings(
         root=path.parent,
-        exclude=_strings(path, table.get("exclude", []), "exclude"),
-        per_file_ignores=_ignores(path, table.get("per-file-ignores", {})),
-        max_bytes=_positive(path, table.get("max-bytes")),
+        exclude=_strings(source, table.get("exclude", []), "exclude"),
+        per_file_ignores=_ignores(source, table.get("per-file-ignores", {})),
+        max_bytes=_positive(source, table.get("max-bytes")),
         source=path,
+        model_code_types=frozenset(_strings(source, table.get("model-code-types", []), "model-code-types")),
     )
 
 
-def _strings(path: Path, value: object, key: str) -> tuple[str, ...]:
-    if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
-        raise SettingsError(f"{path}: [tool.initspec] {key} must be a list of strings, got {value!r}")
+def _strings(source: _Source, value: object, key: str, entry: str = "") -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(item, str) and item for item in value)):
+        raise source.error(key, f"{entry}must be a list of non-empty strings, got {value!r}")
     return tuple(value)
 
 
-def _ignores(path: Path, value: object) -> tuple[tuple[str, frozenset[str]], ...]:
+def _ignores(source: _Source, value: object) -> tuple[tuple[str, frozenset[str]], ...]:
     if not isinstance(value, dict):
-        raise SettingsError(f"{path}: [tool.initspec] per-file-ignores must be a table of glob = [codes]")
+        raise source.error("per-file-ignores", "must be a table of glob = [codes]")
     return tuple(
-        (pattern, frozenset(code.upper() for code in _strings(path, codes, f"per-file-ignores.{pattern!r}")))
+        (
+            pattern,
+            frozenset(code.upper() for code in _strings(source, codes, "per-file-ignores", f"{pattern!r} ")),
+        )
         for pattern, codes in value.items()
     )
 
 
-def _positive(path: Path, value: object) -> int | None:
+def _positive(source: _Source, value: object) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise SettingsError(f"{path}: [tool.initspec] max-bytes must be a positive integer, got {value!r}")
+        raise source.error("max-bytes", f"must be a positive integer, got {value!r}")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -13,6 +14,7 @@ from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
 from initspec.cli._fix import FixMode, run_fixes
 from initspec.cli._gc import collector_paused
+from initspec.cli._project import declared_type, near_declared_type, pretrained_beside
 from initspec.cli._settings import Settings, SettingsError, find_settings
 from initspec.cli._suppress import apply_suppressions
 from initspec.cli._target import mmengine_problems
@@ -54,14 +56,16 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    """How to check: lints as errors, the runtime the configs must suit, the per-file byte cap, and whether to
-    fix (``"apply"``: ``--fix``, ``"diff"``: ``--diff``).
+    """How to check: lints as errors, the runtime the configs must suit, the per-file byte cap, whether to
+    fix (``"apply"``: ``--fix``, ``"diff"``: ``--diff``), and the types the project's own model code reads
+    (``model-code-types``, from the settings).
     """
 
     strict: bool = False
     target: Target = "initspec"
     max_bytes: int | None = None
     fix: FixMode | None = None
+    model_code_types: frozenset[str] = frozenset()
 
 
 def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: TextIO, err: TextIO) -> int:
@@ -73,6 +77,9 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
         print(f"initspec validate: error: {error}", file=err)
         return 2
     max_bytes = options.max_bytes or settings.max_bytes or Limits().max_bytes
+    options = dataclasses.replace(
+        options, model_code_types=options.model_code_types | settings.model_code_types
+    )
     limits = Limits(max_bytes=max_bytes)
     if options.fix is not None:
         return run_fixes(
@@ -159,6 +166,8 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
         if loc == () and not _plausible_root(raw):
             continue
         results.configs += 1
+        if (pretrained := pretrained_beside(doc, loc, checked.lint)) is not None:
+            found.append(pretrained)
         if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
             found.append(unchecked_note(doc, loc))
         else:
@@ -198,6 +207,7 @@ class _Checked:
 
     def __init__(self, options: Options, loader: Loader) -> None:
         self.options, self.loader = options, loader
+        self.lint: Severity = "error" if options.strict else "warning"
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
 
@@ -223,13 +233,22 @@ def _findings(raw: object, options: Options) -> list[_Finding]:
     try:
         cfgs = parse_init_cfg(raw)
     except InitConfigError as error:
-        return found + [("error", p) for p in error.problems]
+        return found + [_problem(raw, p, options) for p in error.problems]
     except RecursionError:
         return [("error", Problem((), "nested too deeply to check", "IS005"))]
     found += [(lint, p) for p in lint_init_cfg(cfgs)]
     if options.target == "mmengine":
         found += [("error", p) for p in mmengine_problems(raw)]
     return found
+
+
+def _problem(raw: object, problem: Problem, options: Options) -> _Finding:
+    """A parse problem's finding: an error, or a note for a type the project's model code reads."""
+    if problem.code != "IS101":
+        return ("error", problem)
+    if (note := declared_type(raw, problem, options.model_code_types)) is not None:
+        return ("note", note)
+    return ("error", near_declared_type(raw, problem, options.model_code_types))
 
 
 def _placeholders(raw: object) -> list[Problem]:

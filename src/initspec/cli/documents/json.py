@@ -82,24 +82,6 @@ class JsonPositions(Mapping[Loc, Position]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def materialize(self) -> dict[Loc, Position]:
-        """Every position at once, in one pass over the text (for a file merged with its bases)."""
-        starts: list[tuple[int, Loc]] = []
-        stack: list[tuple[Loc, int]] = [((), self._found[()][1])]
-        while stack:
-            loc, value = stack.pop()
-            children = {key: (entry, start) for key, entry, start in _entries(self._text, value)}
-            starts += [(entry, (*loc, key)) for key, (entry, _) in children.items()]
-            stack.extend(((*loc, key), start) for key, (_, start) in children.items())
-        positions: dict[Loc, Position] = {(): (1, 1)}
-        line, line_start, scanned = 1, 0, 0
-        for offset, loc in sorted(starts):
-            line += self._text.count("\n", scanned, offset)
-            line_start = self._text.rfind("\n", 0, offset) + 1
-            scanned = offset
-            positions[loc] = (line, offset - line_start + 1)
-        return positions
-
     def _offsets(self, loc: Loc) -> tuple[int, int] | None:
         if loc in self._found:
             return self._found[loc]

@@ -1,4 +1,10 @@
-"""The YAML reader: PyYAML's safe composer, plain scalars typed by YAML 1.2, YAML 1.1 readings flagged."""
+"""The YAML reader: PyYAML's safe composer, plain scalars typed by YAML 1.2, YAML 1.1 readings flagged.
+
+Nothing is ever constructed from a tag: ``!!python/tuple`` (what mmengine's ``Config.dump`` writes for every
+tuple) is read as a list, and any other ``!!python/...`` value is left out of the data (``None``) and reported:
+an IS002 error in a file that holds an ``init_cfg`` (the whole file, when it lies inside one), else an IS402
+note, since a file with no ``init_cfg`` (a detectron2 config beside OpenMMLab ones) loses nothing.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from initspec.cli.documents.model import (
     Position,
     deep_offset,
     drop_subtree,
+    find_init_cfgs,
     line_col,
 )
 
@@ -42,6 +49,15 @@ _BOOLS: Final = {"true": True, "false": False}
 _MEMO_SIZE: Final = 65_536  # short plain scalars whose tag and YAML 1.1 reading are remembered
 _MEMO_CHARS: Final = 100
 _UNSUPPORTED: Final = "unsupported tag {!r}; a config holds plain mappings, lists and scalars"
+_PYTHON: Final = _TAG + "python/"
+_PYTHON_TUPLE: Final = _PYTHON + "tuple"
+_PYTHON_ERROR: Final = (
+    "unsupported tag `{}`, which would construct a Python object; a config holds plain mappings, lists and "
+    "scalars: write this value as one (it is left out, never constructed, and the rest of the file is checked)"
+)
+_PYTHON_NOTE: Final = (
+    "`{}` left out, never constructed: it would build a Python object, and this file holds no init_cfg"
+)
 
 
 def _core_int(text: str) -> int:
@@ -69,7 +85,7 @@ def read_yaml(path: Path, text: str, limits: Limits) -> Document:
     try:
         import yaml
     except ModuleNotFoundError as err:
-        msg = "reading YAML needs PyYAML; install it with `pip install initspec[yaml]`"
+        msg = 'reading YAML needs PyYAML; install it with `pip install "initspec[yaml]"`'
         raise DocumentError(path, msg, code="IS001") from err
     builder = _Builder(path, limits)
     try:
@@ -90,7 +106,17 @@ def read_yaml(path: Path, text: str, limits: Limits) -> Document:
         raise DocumentError(
             path, "out of memory while parsing; the file is too large to check", 1, 1
         ) from err
-    return Document(path, data, builder.positions, notices=tuple(builder.notices))
+    notices = [*builder.notices, *_python_tag_notices(builder.python_tags, data)]
+    return Document(path, data, builder.positions, notices=tuple(notices))
+
+
+def _python_tag_notices(tags: list[tuple[str, Position]], data: object) -> list[Notice]:
+    """An IS002 error for each left-out ``!!python/...`` value when the file holds an init_cfg, else a note."""
+    if not tags:
+        return []
+    if find_init_cfgs(data):
+        return [Notice("IS002", "error", *at, _PYTHON_ERROR.format(tag)) for tag, at in tags]
+    return [Notice("IS402", "note", *at, _PYTHON_NOTE.format(tag)) for tag, at in tags]
 
 
 def _first_node(text: str) -> yaml.Node | None:
@@ -139,6 +165,7 @@ class _Builder:
         self._budget = limits.max_values
         self.positions: dict[Loc, Position] = {(): (1, 1)}
         self.notices: list[Notice] = []
+        self.python_tags: list[tuple[str, Position]] = []  # values left out, with where each was written
 
     def build(self, node: yaml.Node, loc: Loc) -> object:
         import yaml
@@ -149,8 +176,11 @@ class _Builder:
             raise DocumentError(self.path, msg, *_position(node.start_mark), code="IS005")
         if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
             return self._mapping(node, loc)
-        if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
+        if isinstance(node, yaml.SequenceNode) and node.tag in (_TAG + "seq", _PYTHON_TUPLE):
             return [self._entry(item, (*loc, index), item) for index, item in enumerate(node.value)]
+        if node.tag.startswith(_PYTHON) and "init_cfg" not in loc:
+            self.python_tags.append(("!!" + node.tag.removeprefix(_TAG), _position(node.start_mark)))
+            return None
         if isinstance(node, yaml.ScalarNode):
             value = self._scalar(node)
             if not node.style and loc:  # plain: None from PyYAML, "" from libyaml

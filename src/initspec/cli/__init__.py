@@ -193,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_schema(commands)
     _add_explain(commands)
+    _add_lsp(commands)
     return parser
 
 
@@ -325,3 +326,35 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)
+
+
+_LSP_EPILOG: Final = """\
+Speaks the Language Server Protocol on stdin and stdout, for .py, .json, .yaml, .yml and .toml documents:
+diagnostics from the same engine as `validate` on the unsaved buffer (pushed, and answered when pulled),
+completion of types, keys and closed-set values inside an init_cfg, hover, and code actions for every fix.
+Needs the `lsp` extra: pip install 'initspec[lsp]'. See docs/editor.md for each editor's setup.
+
+exit codes:
+  0  the client shut the server down
+  2  the lsp extra is not installed, or a plugin cannot be imported"""
+
+
+def _lsp_command(args: argparse.Namespace) -> int:
+    del args
+    try:
+        from initspec.cli.lsp.server import serve
+    except ImportError as err:
+        print(
+            f"initspec lsp: error: {err}; install the language server's dependencies with "
+            "pip install 'initspec[lsp]'",
+            file=sys.stderr,
+        )
+        return 2
+    return serve()
+
+
+def _add_lsp(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "run the language server (completion, hover, diagnostics, fixes) on stdio for editors"
+    command = _command(commands, "lsp", summary, _LSP_EPILOG)
+    _add_plugin_option(command)
+    command.set_defaults(handler=_lsp_command)

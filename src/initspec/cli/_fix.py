@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final, Literal, TextIO, TypeAlias
 
@@ -31,11 +31,13 @@ MAX_ROUNDS: Final = 10
 _NEWLINE: Final = re.compile(r"\r\n|\r|\n")
 
 
-def fixed_texts(check: Check, limits: Limits) -> tuple[dict[Path, str], int, Results]:
+def fixed_texts(
+    check: Check, limits: Limits, start: Mapping[Path, str] | None = None
+) -> tuple[dict[Path, str], int, Results]:
     """The text of every file a fix changes (as the readers see it), how many fixes were made, and the
-    findings that remain once they are made.
+    findings that remain once they are made. ``start`` is read instead of the files (an editor's buffers).
     """
-    overlay: dict[Path, str] = {}
+    overlay: dict[Path, str] = dict(start or {})
     made = 0
     for _ in range(MAX_ROUNDS):
         loader = Loader(limits, overlay)

@@ -139,7 +139,7 @@ async def test_full_sync_change_and_close(client: LanguageClient, tmp_path: Path
     assert _codes(client, uri) == [("IS102", 1, 0)]
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await _barrier(client, uri)  # closed: hover reads the file on disk
-    assert client.diagnostics[uri] == []
+    assert list(client.diagnostics[uri]) == []
 
 
 @pytest.mark.asyncio
@@ -165,7 +165,7 @@ async def test_a_suppression_comment_hides_the_finding(client: LanguageClient, t
     path, uri = _write(tmp_path, "cfg.py", "")
     _open(client, uri, "init_cfg = dict(type='Kaimng')  # initspec: ignore[IS101]\n")
     await _barrier(client, uri)
-    assert client.diagnostics[uri] == []
+    assert list(client.diagnostics[uri]) == []
 
 
 @pytest.mark.asyncio
@@ -186,7 +186,7 @@ async def test_a_py_config_is_never_executed(client: LanguageClient, tmp_path: P
     _open(client, uri, f"open({str(marker)!r}, 'w').close()\ninit_cfg = dict(type='Kaiming')\n")
     await _barrier(client, uri)
     assert not marker.exists()
-    assert client.diagnostics[uri] == []
+    assert list(client.diagnostics[uri]) == []
 
 
 @pytest.mark.asyncio

@@ -183,7 +183,7 @@ async def test_a_py_config_is_never_executed(client: LanguageClient, tmp_path: P
     """A .py config whose code would write a file is read, not run: the file never appears."""
     marker = tmp_path / "ran"
     path, uri = _write(tmp_path, "cfg.py", "")
-    _open(client, uri, f"open({str(marker)!r}, 'w').close()\ninit_cfg = dict(type='Kaiming')\n")
+    _open(client, uri, f"open({str(marker)!r}, 'w').close()\ninit_cfg = dict(type='Kaiming', layer='Conv2d')\n")
     await _barrier(client, uri)
     assert not marker.exists()
     assert list(client.diagnostics[uri]) == []

@@ -20,14 +20,17 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from initspec.cli._edits import apply_edits
+from initspec.cli._settings import Settings
 from initspec.cli._validate import Options, check
 from initspec.cli.documents import Loader
-from initspec.cli._settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ClientServerConfig(
     server_command=[sys.executable, "-m", "initspec", "lsp"],
-    server_env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])},
+    server_env={
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    },
 )
 LANGUAGES = {".py": "python", ".json": "json", ".yaml": "yaml", ".toml": "toml"}
 TYPO = {
@@ -53,12 +56,20 @@ def _write(folder: Path, name: str, text: str) -> tuple[Path, str]:
     return path, path.as_uri()
 
 
+def _uri(folder: Path, name: str, text: str = "") -> str:
+    return _write(folder, name, text)[1]
+
+
 def _open(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
     language = LANGUAGES.get(Path(uri).suffix, "plaintext")
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, version, text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, version, text))
+    )
 
 
-def _change(client: LanguageClient, uri: str, version: int, *changes: types.TextDocumentContentChangeEvent) -> None:
+def _change(
+    client: LanguageClient, uri: str, version: int, *changes: types.TextDocumentContentChangeEvent
+) -> None:
     document = types.VersionedTextDocumentIdentifier(uri=uri, version=version)
     client.text_document_did_change(types.DidChangeTextDocumentParams(document, list(changes)))
 
@@ -70,11 +81,15 @@ def _edit(line: int, col: int, end_col: int, text: str) -> types.TextDocumentCon
 
 async def _barrier(client: LanguageClient, uri: str) -> None:
     """A request answered after every notification sent before it, and after what the server sent back."""
-    await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0)))
+    await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))
+    )
 
 
 def _codes(client: LanguageClient, uri: str) -> list[tuple[str, int, int]]:
-    return [(str(d.code), d.range.start.line, d.range.start.character) for d in client.diagnostics.get(uri, [])]
+    return [
+        (str(d.code), d.range.start.line, d.range.start.character) for d in client.diagnostics.get(uri, [])
+    ]
 
 
 async def _complete(client: LanguageClient, uri: str, line: int, col: int) -> list[types.CompletionItem]:
@@ -86,9 +101,11 @@ async def _complete(client: LanguageClient, uri: str, line: int, col: int) -> li
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("suffix", list(TYPO))
-async def test_push_diagnostics_on_open_locate_the_typo(client: LanguageClient, tmp_path: Path, suffix: str) -> None:
+async def test_push_diagnostics_on_open_locate_the_typo(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
     """An unknown type is pushed on open, as IS101 over the misspelt value, in every format."""
-    path, uri = _write(tmp_path, f"cfg{suffix}", "")
+    uri = _uri(tmp_path, f"cfg{suffix}", "")
     _open(client, uri, TYPO[suffix])
     await _barrier(client, uri)
     [diagnostic] = client.diagnostics[uri]
@@ -99,9 +116,11 @@ async def test_push_diagnostics_on_open_locate_the_typo(client: LanguageClient, 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("suffix", list(TYPO))
-async def test_pull_diagnostics_answer_the_unsaved_buffer(client: LanguageClient, tmp_path: Path, suffix: str) -> None:
+async def test_pull_diagnostics_answer_the_unsaved_buffer(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
     """textDocument/diagnostic answers for the buffer as typed, not the file on disk (which is valid)."""
-    path, uri = _write(tmp_path, f"cfg{suffix}", TYPO[suffix].replace("Kaimng", "Kaiming"))
+    uri = _uri(tmp_path, f"cfg{suffix}", TYPO[suffix].replace("Kaimng", "Kaiming"))
     _open(client, uri, TYPO[suffix])
     report = await client.text_document_diagnostic_async(
         types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
@@ -113,7 +132,7 @@ async def test_pull_diagnostics_answer_the_unsaved_buffer(client: LanguageClient
 @pytest.mark.asyncio
 async def test_incremental_changes_replace_the_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
     """An incremental edit that fixes the typo clears it; one that breaks the syntax gives IS002 only."""
-    path, uri = _write(tmp_path, "cfg.py", "")
+    uri = _uri(tmp_path, "cfg.py", "")
     _open(client, uri, TYPO[".py"])
     await _barrier(client, uri)
     assert _codes(client, uri) == [("IS101", 1, 18)]
@@ -132,9 +151,11 @@ async def test_incremental_changes_replace_the_diagnostics(client: LanguageClien
 @pytest.mark.asyncio
 async def test_full_sync_change_and_close(client: LanguageClient, tmp_path: Path) -> None:
     """A whole-text change is checked like an edit, and closing the document clears its diagnostics."""
-    path, uri = _write(tmp_path, "cfg.yaml", "")
+    uri = _uri(tmp_path, "cfg.yaml", "")
     _open(client, uri, "type: Kaiming\n")
-    _change(client, uri, 2, types.TextDocumentContentChangeWholeDocument(text="type: Kaiming\nmodee: fan_in\n"))
+    _change(
+        client, uri, 2, types.TextDocumentContentChangeWholeDocument(text="type: Kaiming\nmodee: fan_in\n")
+    )
     await _barrier(client, uri)
     assert _codes(client, uri) == [("IS102", 1, 0)]
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
@@ -147,7 +168,7 @@ async def test_a_base_problem_is_shown_in_the_base_and_an_unsaved_base_is_seen(
     client: LanguageClient, tmp_path: Path
 ) -> None:
     """A child reports its base's problem in the base file; editing the open base re-checks the child."""
-    base, base_uri = _write(tmp_path, "base.py", "init_cfg = dict(type='Normal', stdd=0.01)\n")
+    base_uri = _uri(tmp_path, "base.py", "init_cfg = dict(type='Normal', stdd=0.01)\n")
     child, child_uri = _write(tmp_path, "child.py", "_base_ = ['base.py']\nmodel = dict(depth=50)\n")
     _open(client, child_uri, child.read_text(encoding="utf-8"))
     await _barrier(client, child_uri)
@@ -162,16 +183,18 @@ async def test_a_base_problem_is_shown_in_the_base_and_an_unsaved_base_is_seen(
 @pytest.mark.asyncio
 async def test_a_suppression_comment_hides_the_finding(client: LanguageClient, tmp_path: Path) -> None:
     """`# initspec: ignore[IS101]` on the line suppresses it in the editor as in validate."""
-    path, uri = _write(tmp_path, "cfg.py", "")
+    uri = _uri(tmp_path, "cfg.py", "")
     _open(client, uri, "init_cfg = dict(type='Kaimng')  # initspec: ignore[IS101]\n")
     await _barrier(client, uri)
     assert list(client.diagnostics[uri]) == []
 
 
 @pytest.mark.asyncio
-async def test_a_buffer_over_the_byte_cap_is_refused_with_one_diagnostic(client: LanguageClient, tmp_path: Path) -> None:
+async def test_a_buffer_over_the_byte_cap_is_refused_with_one_diagnostic(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     """A 10 MB buffer is not parsed: one IS001 says why."""
-    path, uri = _write(tmp_path, "big.json", "")
+    uri = _uri(tmp_path, "big.json", "")
     _open(client, uri, '{"type": "Kaiming", "pad": "' + "x" * 10_000_001 + '"}')
     await _barrier(client, uri)
     [diagnostic] = client.diagnostics[uri]
@@ -182,20 +205,270 @@ async def test_a_buffer_over_the_byte_cap_is_refused_with_one_diagnostic(client:
 async def test_a_py_config_is_never_executed(client: LanguageClient, tmp_path: Path) -> None:
     """A .py config whose code would write a file is read, not run: the file never appears."""
     marker = tmp_path / "ran"
-    path, uri = _write(tmp_path, "cfg.py", "")
-    _open(client, uri, f"open({str(marker)!r}, 'w').close()\ninit_cfg = dict(type='Kaiming', layer='Conv2d')\n")
+    uri = _uri(tmp_path, "cfg.py", "")
+    _open(
+        client, uri, f"open({str(marker)!r}, 'w').close()\ninit_cfg = dict(type='Kaiming', layer='Conv2d')\n"
+    )
     await _barrier(client, uri)
     assert not marker.exists()
     assert list(client.diagnostics[uri]) == []
 
 
 @pytest.mark.asyncio
-async def test_a_failing_request_answers_an_error_and_the_server_lives(client: LanguageClient, tmp_path: Path) -> None:
+async def test_a_failing_request_answers_an_error_and_the_server_lives(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     """Hover on a document that is neither open nor on disk answers an error; the next request works."""
     missing = (tmp_path / "gone.py").as_uri()
-    with pytest.raises(JsonRpcException, match="gone.py"):
-        await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(missing), types.Position(0, 0)))
-    path, uri = _write(tmp_path, "cfg.py", "")
+    with pytest.raises(JsonRpcException, match=r"gone\.py"):
+        await client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(missing), types.Position(0, 0))
+        )
+    uri = _uri(tmp_path, "cfg.py", "")
     _open(client, uri, "init_cfg = dict(type='Kaiming', mode='')\n")
     labels = [item.label for item in await _complete(client, uri, 0, 38)]
     assert labels == ["fan_in", "fan_out"]
+
+
+def _cursor(text: str) -> tuple[str, int, int]:
+    """``text`` without its ``|``, and the 0-based line and column where it was."""
+    before, _, after = text.partition("|")
+    return before + after, before.count("\n"), len(before) - (before.rfind("\n") + 1)
+
+
+async def _complete_at(
+    client: LanguageClient, folder: Path, suffix: str, marked: str
+) -> list[types.CompletionItem]:
+    text, line, col = _cursor(marked)
+    uri = _uri(folder, f"cfg{suffix}", "")
+    _open(client, uri, text)
+    return await _complete(client, uri, line, col)
+
+
+TYPE_VALUE = {
+    ".py": "model = dict(init_cfg=dict(type='|'))\n",
+    ".json": '{"type": "|"}\n',
+    ".yaml": "init_cfg:\n  - type: |\n",
+    ".toml": '[[init_cfg]]\ntype = "|"\n',
+}
+KEYS = {
+    ".py": "init_cfg = [dict(type='Kaiming', mode='fan_in', |)]\n",
+    ".json": '[{"type": "Kaiming", "mode": "fan_in", |}]\n',
+    ".yaml": "type: Kaiming\n|\nmode: fan_in\n",
+    ".toml": '[model.init_cfg]\ntype = "Kaiming"\nmode = "fan_in"\n|\n',
+}
+CLOSED = {
+    ".py": "init_cfg = dict(type='Kaiming', nonlinearity='|')\n",
+    ".json": '{"type": "Kaiming", "nonlinearity": "|"}\n',
+    ".yaml": "type: Kaiming\nnonlinearity: |\n",
+    ".toml": 'init_cfg = {type = "Kaiming", nonlinearity = "|"}\n',
+}
+KAIMING_ARGS = ["layer", "bias", "bias_prob", "override", "a", "mode", "nonlinearity", "distribution"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(TYPE_VALUE))
+async def test_type_completion_offers_every_registered_initializer(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """After `type`, every registered type is offered with its one-line summary."""
+    from initspec.configs import INITIALIZERS
+
+    items = await _complete_at(client, tmp_path, suffix, TYPE_VALUE[suffix])
+    assert [item.label for item in items] == list(INITIALIZERS.names)
+    kaiming = next(item for item in items if item.label == "Kaiming")
+    assert kaiming.detail is not None and kaiming.detail.startswith("Kaiming (He) initialization")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(KEYS))
+async def test_key_completion_offers_the_arguments_not_yet_set(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """At a key, the type's arguments not yet set are offered, each with its default."""
+    items = await _complete_at(client, tmp_path, suffix, KEYS[suffix])
+    assert [item.label for item in items] == [name for name in KAIMING_ARGS if name != "mode"]
+    assert next(item.detail for item in items if item.label == "distribution") == 'default: "normal"'
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(CLOSED))
+async def test_closed_set_completion_offers_its_values(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """At the value of a closed-set argument, exactly its values are offered."""
+    items = await _complete_at(client, tmp_path, suffix, CLOSED[suffix])
+    assert "leaky_relu" in [item.label for item in items] and len(items) == 12
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("marked", "expected"),
+    [
+        ("init_cfg = dict(|)\n", ["type"]),
+        ("init_cfg = dict(type='Normal', layer='Linear', override=dict(|))\n", ["type", "name"]),
+        (
+            "init_cfg = dict(type='Normal', override=[dict(name='fc', type='Constant', |)])\n",
+            ["layer", "bias", "bias_prob", "val"],
+        ),
+    ],
+)
+async def test_type_comes_first_and_an_override_offers_name_and_its_keys(
+    client: LanguageClient, tmp_path: Path, marked: str, expected: list[str]
+) -> None:
+    """`type` is offered first when missing; an override offers `name` and its type's keys, never `override`."""
+    items = await _complete_at(client, tmp_path, ".py", marked)
+    ordered = sorted(items, key=lambda item: item.sort_text or "")
+    assert [item.label for item in ordered] == expected
+
+
+@pytest.mark.asyncio
+async def test_no_completion_outside_an_init_cfg(client: LanguageClient, tmp_path: Path) -> None:
+    """A dict that is not an init_cfg gets no initializer keys."""
+    assert await _complete_at(client, tmp_path, ".py", "model = dict(type='ResNet', |)\n") == []
+
+
+HOVER = {
+    ".py": "init_cfg = dict(type='Kaiming', mode='fan_in')\n",
+    ".json": '{"type": "Kaiming", "mode": "fan_in"}\n',
+    ".yaml": "type: Kaiming\nmode: fan_in\n",
+    ".toml": 'type = "Kaiming"\nmode = "fan_in"\n',
+}
+
+
+async def _hover(client: LanguageClient, uri: str, text: str, word: str) -> str | None:
+    offset = text.index(word) + 1
+    line = text.count("\n", 0, offset)
+    col = offset - (text.rfind("\n", 0, offset) + 1)
+    found = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, col))
+    )
+    if found is None:
+        return None
+    assert isinstance(found.contents, types.MarkupContent)
+    return found.contents.value
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(HOVER))
+async def test_hover_shows_the_schema_text_of_a_type_and_an_argument(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """Hover on the type shows its description; on an argument, its description, default and values."""
+    from initspec.schema import init_cfg_json_schema
+
+    definitions = init_cfg_json_schema()["definitions"]
+    uri = _uri(tmp_path, f"cfg{suffix}", "")
+    _open(client, uri, HOVER[suffix])
+    on_type = await _hover(client, uri, HOVER[suffix], "Kaiming")
+    on_mode = await _hover(client, uri, HOVER[suffix], "mode")
+    assert on_type is not None and definitions["Kaiming"]["description"] in on_type
+    assert on_mode is not None and definitions["Kaiming"]["properties"]["mode"]["description"] in on_mode
+    assert 'Default: `"fan_out"`' in on_mode and "`fan_in`, `fan_out`" in on_mode
+
+
+@pytest.mark.asyncio
+async def test_hover_shows_a_range(client: LanguageClient, tmp_path: Path) -> None:
+    """An argument with bounds shows them."""
+    text = "init_cfg = dict(type='Kaiming', bias_prob=0.01)\n"
+    uri = _uri(tmp_path, "cfg.py", "")
+    _open(client, uri, text)
+    assert "Range: > 0, < 1" in (await _hover(client, uri, text, "bias_prob") or "")
+
+
+FIXABLE = {
+    ".py": "init_cfg = dict(type='Kaimng', layer='Conv2d', modee='fan_in')\n",
+    ".json": '{"type": "Kaimng", "layer": "Conv2d", "modee": "fan_in"}\n',
+    ".yaml": "type: Kaimng\nlayer: Conv2d\nmodee: fan_in\n",
+    ".toml": 'type = "Kaimng"\nlayer = "Conv2d"\nmodee = "fan_in"\n',
+}
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP edits (ASCII text, so columns are code points) to ``text``."""
+    lines = text.split("\n")
+    starts = [sum(len(line) + 1 for line in lines[:row]) for row in range(len(lines))]
+    spans = sorted(
+        (
+            (
+                starts[e.range.start.line] + e.range.start.character,
+                starts[e.range.end.line] + e.range.end.character,
+                e.new_text,
+            )
+            for e in edits
+        ),
+        reverse=True,
+    )
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+async def _actions(
+    client: LanguageClient, uri: str, span: types.Range, only: list[str]
+) -> list[types.CodeAction]:
+    context = types.CodeActionContext(diagnostics=list(client.diagnostics.get(uri, [])), only=only)
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(types.TextDocumentIdentifier(uri), span, context)
+    )
+    return [action for action in found or [] if isinstance(action, types.CodeAction)]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(FIXABLE))
+async def test_quick_fix_makes_exactly_the_validate_fix(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """The quick fix for the misspelt type makes the same edit `validate --fix` makes, and nothing else."""
+    text = FIXABLE[suffix]
+    path, uri = _write(tmp_path, f"cfg{suffix}", text)
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    [typo] = [d for d in client.diagnostics[uri] if d.code == "IS101"]
+    [fix] = [
+        a
+        for a in await _actions(client, uri, typo.range, [types.CodeActionKind.QuickFix])
+        if a.diagnostics and a.diagnostics[0].code == "IS101"
+    ]
+    assert fix.kind == types.CodeActionKind.QuickFix and fix.edit is not None and fix.edit.changes is not None
+    results = check([path], Loader(), Settings(root=tmp_path), Options())
+    [expected] = [d.fix for d in results.diagnostics if d.code == "IS101"]
+    assert expected is not None
+    assert _apply(text, list(fix.edit.changes[uri])) == apply_edits(text, expected.edits)[0]
+    assert _apply(text, list(fix.edit.changes[uri])) == text.replace("Kaimng", "Kaiming")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("suffix", list(FIXABLE))
+async def test_fix_all_applies_every_fix_in_the_file(
+    client: LanguageClient, tmp_path: Path, suffix: str
+) -> None:
+    """source.fixAll fixes both the type and the key it reveals, as `validate --fix` does."""
+    text = FIXABLE[suffix]
+    uri = _uri(tmp_path, f"cfg{suffix}", "")
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    [action] = await _actions(
+        client,
+        uri,
+        types.Range(types.Position(0, 0), types.Position(0, 0)),
+        [types.CodeActionKind.SourceFixAll],
+    )
+    assert action.edit is not None and action.edit.changes is not None
+    assert _apply(text, list(action.edit.changes[uri])) == text.replace("Kaimng", "Kaiming").replace(
+        "modee", "mode"
+    )
+
+
+@pytest.mark.asyncio
+async def test_positions_count_utf16_units_after_a_non_bmp_character(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """An emoji before a finding on its line moves the LSP column by two UTF-16 units, not one."""
+    uri = _uri(tmp_path, "cfg.py", "")
+    text = "model = dict(note='😀', init_cfg=dict(type='Kaimng', layer='Conv2d'))\n"
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    [diagnostic] = client.diagnostics[uri]
+    assert diagnostic.range.start.character == text.index("type") + 1
+    assert diagnostic.range.end.character == text.index("type") + 1 + len("type")

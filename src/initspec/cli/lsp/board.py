@@ -50,7 +50,14 @@ class Board:
             for entry in entries:
                 diagnostic = entry.diagnostic
                 start, end = diagnostic.range.start, diagnostic.range.end
-                key = (start.line, start.character, end.line, end.character, diagnostic.code, diagnostic.message)
+                key = (
+                    start.line,
+                    start.character,
+                    end.line,
+                    end.character,
+                    diagnostic.code,
+                    diagnostic.message,
+                )
                 if key not in seen:
                     seen.add(key)
                     found.append(entry)

@@ -90,12 +90,12 @@ def _catalog(names: tuple[str, ...]) -> tuple[tuple[Initializer, ...], dict[str,
     schema = init_cfg_json_schema()
     definitions: dict[str, Any] = schema["definitions"]
     summaries = dict(zip(*_type_enum(definitions), strict=True))
-    found = tuple(
-        Initializer(name, summaries[name], definitions[name]["description"]) for name in summaries
-    )
+    found = tuple(Initializer(name, summaries[name], definitions[name]["description"]) for name in summaries)
     args = {
         key: tuple(
-            _argument(name, prop) for name, prop in value.get("properties", {}).items() if name not in ("type", "$schema")
+            _argument(name, prop)
+            for name, prop in value.get("properties", {}).items()
+            if name not in ("type", "$schema")
         )
         for key, value in definitions.items()
     }

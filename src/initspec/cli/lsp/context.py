@@ -115,7 +115,9 @@ def _closed(value: str, inside: int) -> bool:
     return len(body) >= 2 * len(quote) and body.endswith(quote) and inside >= len(value) and prefix >= 0
 
 
-def _step(stack: list[_Frame], tokens: list[tuple[int, int, str, str]], index: int, kind: str, value: str) -> None:
+def _step(
+    stack: list[_Frame], tokens: list[tuple[int, int, str, str]], index: int, kind: str, value: str
+) -> None:
     frame = stack[-1]
     if kind == "call" or value in ("(", "[", "{"):
         opener = "dict(" if kind == "call" else value
@@ -178,7 +180,9 @@ def _yaml(lines: list[str], row: int, col: int) -> Context | None:
     match = _YAML_KEY.match(lines[row])
     key = _yaml_key(match) if match and match.end() <= col + 1 and ":" in line else None
     rest = line[match.end() :] if key is not None and match else line[keycol:]
-    quote = rest.lstrip()[:1] if rest.lstrip()[:1] in ("'", '"') and rest.count(rest.lstrip()[:1]) == 1 else None
+    quote = (
+        rest.lstrip()[:1] if rest.lstrip()[:1] in ("'", '"') and rest.count(rest.lstrip()[:1]) == 1 else None
+    )
     owners, keys = _yaml_owners(lines, row, keycol)
     keys.pop(key or "", None)
     return Context("yaml", owners, keys, key, quote)
@@ -196,7 +200,9 @@ def _indent(line: str) -> tuple[int, int, bool]:
     return spaces, head.end() if head else spaces, line.lstrip().startswith("-")
 
 
-def _yaml_owners(lines: list[str], row: int, keycol: int) -> tuple[tuple[str | None, ...], dict[str, str | None]]:
+def _yaml_owners(
+    lines: list[str], row: int, keycol: int
+) -> tuple[tuple[str | None, ...], dict[str, str | None]]:
     owners: list[str | None] = []
     first_keys: dict[str, str | None] | None = None
     for _ in range(64):  # one step per enclosing mapping; deeper nesting is not an init_cfg's business
@@ -254,22 +260,27 @@ def _above(lines: list[str], row: int, dash: int) -> int | None:
     return None
 
 
-def _toml(lines: list[str], row: int, col: int) -> Context | None:
-    header, path = -1, ()
-    for up in range(row - 1, -1, -1):
-        if match := _TOML_HEADER.match(lines[up]):
-            header, path = up, tuple(part.strip().strip("\"'") for part in match.group(1).split("."))
-            break
-    owners: tuple[str | None, ...] = (None, *path) if not path or path[0] != "init_cfg" else path
+def _toml(lines: list[str], row: int, col: int) -> Context:
+    header, path = _toml_table(lines, row)
+    owners: tuple[str | None, ...] = path if path[:1] == ("init_cfg",) else (None, *path)
     keys: dict[str, str | None] = {}
     for number in range(header + 1, len(lines)):
-        if number != header + 1 and _TOML_HEADER.match(lines[number]) and number > row:
+        if _TOML_HEADER.match(lines[number]):
             break
         match = _TOML_KEY.match(lines[number])
-        if match and number != row and not _TOML_HEADER.match(lines[number]):
-            keys[match.group(1).strip("\"'").rsplit(".", 1)[-1]] = _unquote(match.group(2).split(" #")[0].strip())
+        if match and number != row:
+            value = match.group(2).split(" #")[0].strip()
+            keys[match.group(1).strip("\"'").rsplit(".", 1)[-1]] = _unquote(value)
     current = _TOML_KEY.match(lines[row][:col] + " ")
     key = current.group(1).strip("\"'") if current else None
     typed = lines[row][:col][current.start(2) :] if current else ""
     quote = typed[:1] if typed[:1] in ("'", '"') and typed.count(typed[:1]) == 1 else None
     return Context("toml", owners, keys, key, quote)
+
+
+def _toml_table(lines: list[str], row: int) -> tuple[int, tuple[str, ...]]:
+    """The row of the ``[table]`` header above ``row`` (-1 for the root table) and its dotted path."""
+    for up in range(row - 1, -1, -1):
+        if match := _TOML_HEADER.match(lines[up]):
+            return up, tuple(part.strip().strip("\"'") for part in match.group(1).split("."))
+    return -1, ()

@@ -30,7 +30,10 @@ def hover_text(text: str, syntax: Syntax, line: int, col: int) -> tuple[str, tup
     name = word if context.key is None else context.key
     if name == "type":
         names = ", ".join(f"`{found.name}`" for found in catalog.initializers())
-        return f"**type**\n\nThe initializer to apply; the other keys are its arguments. One of {names}.", span
+        return (
+            f"**type**\n\nThe initializer to apply; the other keys are its arguments. One of {names}.",
+            span,
+        )
     argument = catalog.argument(context.type_name, name, override=context.override)
     owner = context.type_name or "init_cfg"
     return (argument.markdown(owner), span) if argument is not None else None
@@ -38,4 +41,6 @@ def hover_text(text: str, syntax: Syntax, line: int, col: int) -> tuple[str, tup
 
 def as_hover(markdown: str, span: types.Range) -> types.Hover:
     """The LSP answer: ``markdown`` shown for the word over ``span``."""
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown), range=span)
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown), range=span
+    )

@@ -54,9 +54,7 @@ def lsp_range(
     lines: list[str], start: tuple[int, int], end: tuple[int, int], encoding: Encoding
 ) -> types.Range:
     """The LSP range of two 1-based (line, col) positions."""
-    return types.Range(
-        start=lsp_position(lines, *start, encoding), end=lsp_position(lines, *end, encoding)
-    )
+    return types.Range(start=lsp_position(lines, *start, encoding), end=lsp_position(lines, *end, encoding))
 
 
 def diagnostic_range(lines: list[str], line: int, col: int, encoding: Encoding) -> types.Range:

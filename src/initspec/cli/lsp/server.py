@@ -32,7 +32,9 @@ class InitspecServer(LanguageServer):
     """The server's state: the checker, what each document said, and what each one reads."""
 
     def __init__(self) -> None:
-        super().__init__("initspec", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "initspec", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
         self.checker = Checker()
         self.board = Board()
         self.deps: dict[str, frozenset[Path]] = {}
@@ -136,7 +138,9 @@ def build_server() -> InitspecServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
-        types.DiagnosticOptions(identifier="initspec", inter_file_dependencies=True, workspace_diagnostics=False),
+        types.DiagnosticOptions(
+            identifier="initspec", inter_file_dependencies=True, workspace_diagnostics=False
+        ),
     )
     def pull(ls: InitspecServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
@@ -144,7 +148,9 @@ def build_server() -> InitspecServer:
         items = [entry.diagnostic for entry in ls.board.entries(uri)]
         return types.RelatedFullDocumentDiagnosticReport(items=items)
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=completion.TRIGGERS))
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=completion.TRIGGERS)
+    )
     def complete(ls: InitspecServer, params: types.CompletionParams) -> types.CompletionList:
         found = ls.text_at(params.text_document.uri)
         if found is None:

@@ -13,10 +13,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
+
 from test_docs import fenced_blocks
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -472,3 +472,21 @@ async def test_positions_count_utf16_units_after_a_non_bmp_character(
     [diagnostic] = client.diagnostics[uri]
     assert diagnostic.range.start.character == text.index("type") + 1
     assert diagnostic.range.end.character == text.index("type") + 1 + len("type")
+
+
+def test_the_latency_benchmark_runs_and_reports_both_figures(tmp_path: Path) -> None:
+    """``benchmarks/lsp_latency.py --smoke`` edits, completes, and reports the samples (nothing timed here)."""
+    import json
+    import subprocess
+
+    out = tmp_path / "latency.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "lsp_latency.py"), "--smoke", "--json", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["lines"] >= 300 and result["edits"] == 3
+    assert len(result["diagnostics_ms"]) == 3 and len(result["completion_ms"]) == 3
+    assert "didChange -> publishDiagnostics: median" in done.stdout and "completion: median" in done.stdout

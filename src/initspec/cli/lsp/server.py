@@ -18,7 +18,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from initspec import __version__
 from initspec.cli._edits import Syntax, syntax_of
 from initspec.cli.documents._bases import file_key
-from initspec.cli.lsp import actions, completion, hover
+from initspec.cli.lsp import actions, catalog, completion, hover
 from initspec.cli.lsp.board import Board, Entry
 from initspec.cli.lsp.diagnostics import Checker, as_text, to_lsp
 from initspec.cli.lsp.positions import Encoding, code_points, lsp_position
@@ -119,6 +119,10 @@ def _lines(file: Path, buffers: dict[Path, str]) -> list[str]:
 def build_server() -> InitspecServer:
     """The server with every feature registered; ``start_io()`` runs it."""
     server = InitspecServer()
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: InitspecServer, params: types.InitializedParams) -> None:
+        catalog.initializers()  # the schema is built once, now, not on the first completion
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: InitspecServer, params: types.DidOpenTextDocumentParams) -> None:

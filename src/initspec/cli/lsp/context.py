@@ -23,6 +23,7 @@ _TOKENS: Final = re.compile(
     re.MULTILINE,
 )
 _CLOSE: Final = {")": "(", "]": "[", "}": "{"}
+_STATEMENT: Final = re.compile(r"[A-Za-z_]")
 _YAML_KEY: Final = re.compile(r"""\s*(?:-\s+)*("[^"]*"|'[^']*'|[^\s:#'"][^:#]*?)\s*:(?:\s|$)""")
 _TOML_HEADER: Final = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?")
 _TOML_KEY: Final = re.compile(r"""\s*("[^"]*"|'[^']*'|[\w.-]+)\s*=\s*(.*)""")
@@ -63,8 +64,10 @@ def context_at(text: str, syntax: Syntax, line: int, col: int) -> Context | None
     col = min(col, len(lines[line]))
     if syntax == "yaml":
         return _yaml(lines, line, col)
-    offset = sum(len(text) + 1 for text in lines[:line]) + col
-    found = _bracketed(text, offset, top_level_root=syntax != "python")
+    first = _statement_row(lines, line) if syntax == "python" else 0
+    skipped = sum(len(text) + 1 for text in lines[:first])
+    offset = sum(len(text) + 1 for text in lines[first:line]) + col
+    found = _bracketed(text[skipped:], offset, top_level_root=syntax != "python")
     if found is None and syntax == "toml":
         return _toml(lines, line, col)
     return found
@@ -78,31 +81,63 @@ class _Frame:
     entry: int  # the index of the first token of the entry being read
 
 
-def _tokens(text: str) -> list[tuple[int, int, str, str]]:
-    return [(m.start(), m.end(), m.lastgroup or "", m.group()) for m in _TOKENS.finditer(text)]
+def _statement_row(lines: list[str], row: int) -> int:
+    """The row of the top-level Python statement ``row`` is in: the nearest line above that starts a name at
+    column 0 (a buffer is scanned from there, not from its first line, so a keystroke costs one statement).
+    """
+    for up in range(row, -1, -1):
+        if _STATEMENT.match(lines[up]):
+            return up
+    return 0
+
+
+_Token = tuple[int, int, str, str]
+
+
+class _Tokens:
+    """The tokens of a text, read as far as they are asked for (a dict's end is often far before the text's)."""
+
+    def __init__(self, text: str) -> None:
+        self._read: list[_Token] = []
+        self._more = _TOKENS.finditer(text)
+
+    def has(self, index: int) -> bool:
+        while len(self._read) <= index:
+            match = next(self._more, None)
+            if match is None:
+                return False
+            self._read.append((match.start(), match.end(), match.lastgroup or "", match.group()))
+        return True
+
+    def __getitem__(self, index: int) -> _Token:
+        return self._read[index]
+
+    def span(self, start: int, end: int) -> list[_Token]:
+        self.has(end - 1)
+        return self._read[start:end]
 
 
 def _bracketed(text: str, offset: int, *, top_level_root: bool) -> Context | None:
-    tokens = _tokens(text)
+    tokens = _Tokens(text)
     stack: list[_Frame] = [_Frame("", -1, None, 0)]
     quote: str | None = None
     index = 0
-    for index, (start, end, kind, value) in enumerate(tokens):
+    while tokens.has(index):
+        start, end, kind, value = tokens[index]
         if start >= offset:
             break
         if kind == "string" and end >= offset and not _closed(value, offset - start):
             quote = value.lstrip("rRbBuUfF")[0]
             break
         _step(stack, tokens, index, kind, value)
-    else:
-        index = len(tokens)
+        index += 1
     frame = stack[-1]
     if frame.opener not in ("dict(", "{") or (len(stack) == 2 and not top_level_root and frame.owner is None):
         return None
     owners = tuple(f.owner for f in stack[1:] if f.opener in ("dict(", "{"))
     if not top_level_root and owners and owners[0] is None:
         owners = owners[1:]
-    key = _entry_key(tokens[frame.entry : index])
+    key = _entry_key(tokens.span(frame.entry, index))
     style: Style = "call" if frame.opener == "dict(" else "brace"
     return Context(style, owners, _entries(tokens, frame.start, index), key, quote)
 
@@ -115,13 +150,11 @@ def _closed(value: str, inside: int) -> bool:
     return len(body) >= 2 * len(quote) and body.endswith(quote) and inside >= len(value) and prefix >= 0
 
 
-def _step(
-    stack: list[_Frame], tokens: list[tuple[int, int, str, str]], index: int, kind: str, value: str
-) -> None:
+def _step(stack: list[_Frame], tokens: _Tokens, index: int, kind: str, value: str) -> None:
     frame = stack[-1]
     if kind == "call" or value in ("(", "[", "{"):
         opener = "dict(" if kind == "call" else value
-        key = _entry_key(tokens[frame.entry : index])
+        key = _entry_key(tokens.span(frame.entry, index))
         owner = key if key is not None else frame.owner if frame.opener in ("[", "(") else None
         stack.append(_Frame(opener, index, owner, index + 1))
     elif value in _CLOSE and len(stack) > 1:
@@ -130,7 +163,7 @@ def _step(
         frame.entry = index + 1
 
 
-def _entry_key(entry: list[tuple[int, int, str, str]]) -> str | None:
+def _entry_key(entry: list[_Token]) -> str | None:
     """``k`` for an entry that starts ``k=``, ``'k':`` or ``"k":`` (the last part of a dotted name)."""
     words = [token for token in entry if token[2] not in ("comment",) and token[3] != "\n"]
     if len(words) < 2 or words[1][3] not in ("=", ":"):
@@ -148,26 +181,29 @@ def _unquote(value: str) -> str | None:
     return None
 
 
-def _entries(tokens: list[tuple[int, int, str, str]], start: int, cursor: int) -> dict[str, str | None]:
+def _entries(tokens: _Tokens, start: int, cursor: int) -> dict[str, str | None]:
     """The keys of the dict opened at token ``start``, each with its value when a plain string."""
     found: dict[str, str | None] = {}
-    depth, entry = 0, start + 1
-    for index in range(start + 1, len(tokens) + 1):
-        value = tokens[index][3] if index < len(tokens) else ")"
-        if depth == 0 and (value in (",", ")", "}") or index == len(tokens)):
+    depth, entry, index = 0, start + 1, start + 1
+    while True:
+        more = tokens.has(index)
+        kind, value = (tokens[index][2], tokens[index][3]) if more else ("punct", ")")
+        if (depth == 0 and value in (",", ")", "}")) or not more:
             if not entry <= cursor <= index:
-                _add_entry(found, [t for t in tokens[entry:index] if t[2] != "comment" and t[3] != "\n"])
+                _add_entry(
+                    found, [t for t in tokens.span(entry, index) if t[2] != "comment" and t[3] != "\n"]
+                )
             entry = index + 1
-            if value != ",":
-                break
-        if tokens[index][2] == "call" or value in ("(", "[", "{"):
+            if value != "," or not more:
+                return found
+        if kind == "call" or value in ("(", "[", "{"):
             depth += 1
         elif value in _CLOSE:
             depth -= 1
-    return found
+        index += 1
 
 
-def _add_entry(found: dict[str, str | None], entry: list[tuple[int, int, str, str]]) -> None:
+def _add_entry(found: dict[str, str | None], entry: list[_Token]) -> None:
     key = _entry_key(entry)
     if key is not None:
         found[key] = _unquote(entry[2][3]) if len(entry) == 3 and entry[2][2] == "string" else None

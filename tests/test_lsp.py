@@ -32,6 +32,11 @@ SERVER = ClientServerConfig(
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     },
 )
+PLUGINS = ROOT / "tests" / "data" / "plugins"
+WITH_PLUGIN = ClientServerConfig(
+    server_command=[sys.executable, "-m", "initspec", "lsp", "--plugin", "lsp_demo_inits"],
+    server_env={**SERVER.server_env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(PLUGINS)])},
+)
 LANGUAGES = {".py": "python", ".json": "json", ".yaml": "yaml", ".toml": "toml"}
 TYPO = {
     ".py": "model = dict(\n    init_cfg=dict(type='Kaimng', layer='Conv2d'))\n",
@@ -45,6 +50,14 @@ TYPO_AT = {".py": (1, 18), ".json": (1, 10), ".yaml": (0, 6), ".toml": (0, 7)}  
 @pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     """A client with an initialized session; shut down after the test."""
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=WITH_PLUGIN)
+async def plugin_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    """A client of a server started with ``--plugin lsp_demo_inits`` (it registers ``Hadamard``)."""
     await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
     yield
     await lsp_client.shutdown_session()
@@ -490,3 +503,25 @@ def test_the_latency_benchmark_runs_and_reports_both_figures(tmp_path: Path) -> 
     assert result["lines"] >= 300 and result["edits"] == 3
     assert len(result["diagnostics_ms"]) == 3 and len(result["completion_ms"]) == 3
     assert "didChange -> publishDiagnostics: median" in done.stdout and "completion: median" in done.stdout
+
+
+@pytest.mark.asyncio
+async def test_a_plugin_initializer_is_completed_checked_and_hovered(
+    plugin_client: LanguageClient, tmp_path: Path
+) -> None:
+    """With --plugin, a registered type is offered after `type`, its keys are offered, and it validates."""
+    client = plugin_client
+    names = [
+        item.label for item in await _complete_at(client, tmp_path, ".py", "init_cfg = dict(type='|')\n")
+    ]
+    assert names[-1] == "Hadamard"
+    keys = await _complete_at(
+        client, tmp_path, ".py", "init_cfg = dict(type='Hadamard', layer='Linear', |)\n"
+    )
+    assert "gain" in [item.label for item in keys]
+    text = "init_cfg = dict(type='Hadamard', layer='Linear', gain=2.0)\n"
+    uri = _uri(tmp_path, "valid.py")
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    assert list(client.diagnostics[uri]) == []
+    assert "A Hadamard-like orthogonal weight" in (await _hover(client, uri, text, "Hadamard") or "")

@@ -11,7 +11,7 @@ from typing import Final
 
 from lsprotocol import types
 
-__all__ = ["Encoding", "code_points", "diagnostic_range", "lsp_position", "lsp_range", "word_at"]
+__all__ = ["Encoding", "code_points", "diagnostic_range", "lsp_position", "lsp_range", "units", "word_at"]
 
 Encoding = str
 _TOKEN: Final = re.compile(r"""[rRuUbBfF]?"(?:[^"\\\n]|\\.)*"?|[rRuUbBfF]?'(?:[^'\\\n]|\\.)*'?|[\w$.-]+""")

@@ -68,14 +68,22 @@ class InitspecServer(LanguageServer):
         self.deps[uri] = checked.deps
         self.publish(self.board.replace(uri, found))
         if dependents:
-            key = file_key(path)
-            for child, deps in list(self.deps.items()):
-                if child != uri and key in deps and child in self.workspace.text_documents:
-                    self.refresh(child, dependents=False)
+            self.refresh_children(path, uri)
+
+    def refresh_children(self, path: Path, uri: str) -> None:
+        """Check again each open document that reads ``path`` through its ``_base_`` chain."""
+        key = file_key(path)
+        for child, deps in list(self.deps.items()):
+            if child != uri and key in deps and child in self.workspace.text_documents:
+                self.refresh(child, dependents=False)
 
     def forget(self, uri: str) -> None:
+        """A document was closed: drop what it said, and let its open children read the file on disk."""
         self.deps.pop(uri, None)
         self.publish(self.board.forget(uri))
+        path = _path(uri)
+        if path is not None:
+            self.refresh_children(path, uri)
 
     def publish(self, targets: set[str]) -> None:
         for target in sorted(targets):

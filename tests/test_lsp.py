@@ -525,3 +525,56 @@ async def test_a_plugin_initializer_is_completed_checked_and_hovered(
     await _barrier(client, uri)
     assert list(client.diagnostics[uri]) == []
     assert "A Hadamard-like orthogonal weight" in (await _hover(client, uri, text, "Hadamard") or "")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("suffix", "marked"),
+    [
+        (
+            ".yaml",
+            "init_cfg:\n  - type: Normal\n    layer: Linear\n    override:\n      name: head\n      type: Constant\n      |\n",
+        ),
+        (
+            ".json",
+            '{"model": {"init_cfg": {"type": "Normal", "override": [{"name": "head", "type": "Constant", |}]}}}\n',
+        ),
+        (
+            ".toml",
+            '[[init_cfg]]\ntype = "Normal"\n[init_cfg.override]\nname = "head"\ntype = "Constant"\n|\n',
+        ),
+    ],
+)
+async def test_override_keys_in_data_formats(
+    client: LanguageClient, tmp_path: Path, suffix: str, marked: str
+) -> None:
+    """Inside an override written in YAML, JSON or TOML, the keys of its own type are offered, never `override`."""
+    labels = [item.label for item in await _complete_at(client, tmp_path, suffix, marked)]
+    assert labels == ["layer", "bias", "bias_prob", "val"]
+
+
+@pytest.mark.asyncio
+async def test_per_file_ignores_in_pyproject_are_honoured(client: LanguageClient, tmp_path: Path) -> None:
+    """`[tool.initspec] per-file-ignores` in the nearest pyproject.toml drops the code there, as validate does."""
+    _write(tmp_path, "pyproject.toml", '[tool.initspec]\nper-file-ignores = { "legacy_*.py" = ["IS101"] }\n')
+    ignored, kept = _uri(tmp_path, "legacy_a.py"), _uri(tmp_path, "new_a.py")
+    for uri in (ignored, kept):
+        _open(client, uri, "init_cfg = dict(type='Kaimng')\n")
+    await _barrier(client, kept)
+    assert list(client.diagnostics[ignored]) == []
+    assert [code for code, _, _ in _codes(client, kept)] == ["IS101"]
+
+
+@pytest.mark.asyncio
+async def test_fix_all_keeps_the_buffers_crlf_line_ends(client: LanguageClient, tmp_path: Path) -> None:
+    """A CRLF buffer is checked as the readers see it, and fix all writes CRLF back."""
+    text = "x = 1\r\ninit_cfg = dict(type='Kaimng', layer='Conv2d')\r\n"
+    uri = _uri(tmp_path, "crlf.py")
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    assert _codes(client, uri) == [("IS101", 1, 16)]
+    whole = types.Range(types.Position(0, 0), types.Position(0, 0))
+    [action] = await _actions(client, uri, whole, [types.CodeActionKind.SourceFixAll])
+    assert action.edit is not None and action.edit.changes is not None
+    [edit] = action.edit.changes[uri]
+    assert edit.new_text == text.replace("Kaimng", "Kaiming")

@@ -145,3 +145,14 @@ def test_neovim_shows_the_diagnostics_and_applies_the_quick_fix(tmp_path: Path) 
     assert {"title": "initspec: fix all in file", "kind": "source.fixAll"} in actions
     buffer = json.loads((tmp_path / "buffer.json").read_text(encoding="utf-8"))
     assert "\n".join(buffer) + "\n" == CONFIG.replace("'Kaimng'", "'Kaiming'")
+
+
+def test_a_missing_nvim_fails_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without nvim on PATH the editor test fails when CI is set, and only skips on a developer machine."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"nvim is not on PATH: install Neovim"):
+        _nvim()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="fails instead of skipping when CI is set"):
+        _nvim()

@@ -80,6 +80,14 @@ def _open(client: LanguageClient, uri: str, text: str, version: int = 1) -> None
     )
 
 
+async def _checked(client: LanguageClient, folder: Path, name: str, text: str) -> str:
+    """Open ``text`` as an (unsaved) buffer of ``folder/name`` and wait until its diagnostics are in."""
+    uri = _uri(folder, name)
+    _open(client, uri, text)
+    await _barrier(client, uri)
+    return uri
+
+
 def _change(
     client: LanguageClient, uri: str, version: int, *changes: types.TextDocumentContentChangeEvent
 ) -> None:
@@ -118,9 +126,7 @@ async def test_push_diagnostics_on_open_locate_the_typo(
     client: LanguageClient, tmp_path: Path, suffix: str
 ) -> None:
     """An unknown type is pushed on open, as IS101 over the misspelt value, in every format."""
-    uri = _uri(tmp_path, f"cfg{suffix}", "")
-    _open(client, uri, TYPO[suffix])
-    await _barrier(client, uri)
+    uri = await _checked(client, tmp_path, f"cfg{suffix}", TYPO[suffix])
     [diagnostic] = client.diagnostics[uri]
     assert (diagnostic.code, diagnostic.range.start.line) == ("IS101", TYPO_AT[suffix][0])
     assert "did you mean 'Kaiming'" in diagnostic.message
@@ -145,9 +151,7 @@ async def test_pull_diagnostics_answer_the_unsaved_buffer(
 @pytest.mark.asyncio
 async def test_incremental_changes_replace_the_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
     """An incremental edit that fixes the typo clears it; one that breaks the syntax gives IS002 only."""
-    uri = _uri(tmp_path, "cfg.py", "")
-    _open(client, uri, TYPO[".py"])
-    await _barrier(client, uri)
+    uri = await _checked(client, tmp_path, "cfg.py", TYPO[".py"])
     assert _codes(client, uri) == [("IS101", 1, 18)]
     _change(client, uri, 2, _edit(1, 24, 30, "Kaiming"))  # 'Kaimng' -> 'Kaiming'
     await _barrier(client, uri)
@@ -196,9 +200,9 @@ async def test_a_base_problem_is_shown_in_the_base_and_an_unsaved_base_is_seen(
 @pytest.mark.asyncio
 async def test_a_suppression_comment_hides_the_finding(client: LanguageClient, tmp_path: Path) -> None:
     """`# initspec: ignore[IS101]` on the line suppresses it in the editor as in validate."""
-    uri = _uri(tmp_path, "cfg.py", "")
-    _open(client, uri, "init_cfg = dict(type='Kaimng')  # initspec: ignore[IS101]\n")
-    await _barrier(client, uri)
+    uri = await _checked(
+        client, tmp_path, "cfg.py", "init_cfg = dict(type='Kaimng')  # initspec: ignore[IS101]\n"
+    )
     assert list(client.diagnostics[uri]) == []
 
 
@@ -207,9 +211,9 @@ async def test_a_buffer_over_the_byte_cap_is_refused_with_one_diagnostic(
     client: LanguageClient, tmp_path: Path
 ) -> None:
     """A 10 MB buffer is not parsed: one IS001 says why."""
-    uri = _uri(tmp_path, "big.json", "")
-    _open(client, uri, '{"type": "Kaiming", "pad": "' + "x" * 10_000_001 + '"}')
-    await _barrier(client, uri)
+    uri = await _checked(
+        client, tmp_path, "big.json", '{"type": "Kaiming", "pad": "' + "x" * 10_000_001 + '"}'
+    )
     [diagnostic] = client.diagnostics[uri]
     assert diagnostic.code == "IS001" and "over the 10,000,000-byte cap" in diagnostic.message
 
@@ -458,9 +462,7 @@ async def test_fix_all_applies_every_fix_in_the_file(
 ) -> None:
     """source.fixAll fixes both the type and the key it reveals, as `validate --fix` does."""
     text = FIXABLE[suffix]
-    uri = _uri(tmp_path, f"cfg{suffix}", "")
-    _open(client, uri, text)
-    await _barrier(client, uri)
+    uri = await _checked(client, tmp_path, f"cfg{suffix}", text)
     [action] = await _actions(
         client,
         uri,

@@ -52,18 +52,22 @@ class Checker:
         self.limits = limits or Limits()
 
     def check(self, path: Path, buffers: Mapping[Path, str]) -> Checked:
+        """The findings of ``path`` (its buffer in ``buffers``, else the file), with the other buffers read
+        instead of their files; a buffer over the byte cap is refused with one finding, and never read.
+        """
         key = file_key(path)
-        text = buffers.get(key, "")
         settings, problem = self._settings(path)
-        max_bytes = (settings.max_bytes if settings else None) or self.limits.max_bytes
         if problem is not None:
             return Checked({key: [problem]})
-        if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-            return Checked({key: [_too_big(key, len(text.encode("utf-8", "surrogatepass")), max_bytes)]})
+        max_bytes = (settings.max_bytes if settings else None) or self.limits.max_bytes
+        size = _size(buffers.get(key, ""))
+        if size > max_bytes:
+            return Checked({key: [_too_big(key, size, max_bytes)]})
         if path.suffix.lower() not in SUFFIXES:
             return Checked()
         run, limits = self.runner(path)
-        loader = Loader(limits, buffers)
+        overlay = {file: text for file, text in buffers.items() if _size(text) <= max_bytes}
+        loader = Loader(limits, overlay)
         return Checked(_by_file(run(loader), key), _deps(loader, key))
 
     def runner(self, path: Path) -> tuple[Callable[[Loader], Results], Limits]:
@@ -98,6 +102,11 @@ def _deps(loader: Loader, key: Path) -> frozenset[Path]:
                 seen.add(dep)
                 todo.append(dep)
     return frozenset(seen)
+
+
+def _size(text: str) -> int:
+    """The buffer's size in UTF-8 bytes, as the byte cap counts a file's."""
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _too_big(path: Path, size: int, max_bytes: int) -> Diagnostic:

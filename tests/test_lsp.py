@@ -63,6 +63,22 @@ async def plugin_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     await lsp_client.shutdown_session()
 
 
+PULL_CAPABILITIES = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(diagnostic=types.DiagnosticClientCapabilities()),
+    workspace=types.WorkspaceClientCapabilities(
+        diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    ),
+)
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def pull_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    """A client that pulls diagnostics, as VS Code's does (it counts the server's refresh requests)."""
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=PULL_CAPABILITIES))
+    yield
+    await lsp_client.shutdown_session()
+
+
 def _write(folder: Path, name: str, text: str) -> tuple[Path, str]:
     path = folder / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -580,3 +596,35 @@ async def test_fix_all_keeps_the_buffers_crlf_line_ends(client: LanguageClient, 
     assert action.edit is not None and action.edit.changes is not None
     [edit] = action.edit.changes[uri]
     assert edit.new_text == text.replace("Kaimng", "Kaiming")
+
+
+async def _pull(client: LanguageClient, uri: str) -> list[tuple[str, int]]:
+    report = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    return [(str(d.code), d.range.start.line) for d in report.items]
+
+
+@pytest.mark.asyncio
+async def test_a_pulling_client_gets_no_pushes_and_is_asked_to_pull_a_base(
+    pull_client: LanguageClient, tmp_path: Path
+) -> None:
+    """A client that pulls gets nothing pushed (it would show it twice); a child's edit that changes what its
+    base shows asks it to pull again, and the pull answers it.
+    """
+    client = pull_client
+    base = "init_cfg = dict(type='Normal', layer='Linear', std=0.01)\n"
+    base_uri = _uri(tmp_path, "base.py", base)
+    child_uri = await _checked(client, tmp_path, "child.py", "_base_ = ['base.py']\n")
+    assert await _pull(client, child_uri) == [] and await _pull(client, base_uri) == []
+    _change(client, child_uri, 2, _edit(0, 0, 0, "init_cfg = dict(type='Nrmal')\n"))
+    await _barrier(client, child_uri)
+    assert await _pull(client, child_uri) == [("IS101", 0)]
+    await _checked(client, tmp_path, "base.py", base)
+    asked = client.diagnostic_refresh_count
+    _change(client, base_uri, 2, _edit(0, base.index("std"), base.index("std") + 3, "stdd"))
+    await _barrier(client, base_uri)
+    assert client.diagnostic_refresh_count == asked + 1  # the child's view of the base changed
+    assert await _pull(client, base_uri) == [("IS102", 0)]
+    assert client.diagnostics == {}

@@ -38,6 +38,18 @@ class InitspecServer(LanguageServer):
         self.checker = Checker()
         self.board = Board()
         self.deps: dict[str, frozenset[Path]] = {}
+        self.versions: dict[str, int | None] = {}  # the version of each open document last checked
+
+    @property
+    def pulls(self) -> bool:
+        """Whether the client pulls diagnostics: then it gets no pushes, which it would show twice."""
+        text_document = self.client_capabilities.text_document
+        return text_document is not None and text_document.diagnostic is not None
+
+    def current(self, uri: str) -> bool:
+        """Whether what the board holds for open ``uri`` was found in the buffer as it is now."""
+        document = self.workspace.text_documents.get(uri)
+        return document is not None and uri in self.versions and self.versions[uri] == document.version
 
     @property
     def encoding(self) -> Encoding:
@@ -52,11 +64,14 @@ class InitspecServer(LanguageServer):
                 found[file_key(path)] = as_text(document.source)
         return found
 
-    def refresh(self, uri: str, *, dependents: bool) -> None:
-        """Check ``uri`` and publish what changed; with ``dependents``, also the open children that read it."""
+    def refresh(self, uri: str, *, dependents: bool) -> set[str]:
+        """Check ``uri`` and publish what changed; with ``dependents``, also the open children that read it.
+
+        Returns the URIs whose diagnostics may have changed.
+        """
         path = _path(uri)
         if path is None or syntax_of(path.suffix) is None:
-            return
+            return set()
         buffers = self.buffers()
         checked = self.checker.check(path, buffers)
         uris = self._uris()
@@ -66,26 +81,46 @@ class InitspecServer(LanguageServer):
             target = uris.get(file) or from_fs_path(str(file)) or file.as_uri()
             found[target] = [Entry(to_lsp(d, lines, self.encoding), d.fix) for d in diagnostics]
         self.deps[uri] = checked.deps
-        self.publish(self.board.replace(uri, found))
+        document = self.workspace.text_documents.get(uri)
+        self.versions[uri] = document.version if document is not None else None
+        touched = self.board.replace(uri, found)
         if dependents:
-            self.refresh_children(path, uri)
+            touched |= self.refresh_children(path, uri)
+        self.publish(touched)
+        return touched
 
-    def refresh_children(self, path: Path, uri: str) -> None:
+    def refresh_children(self, path: Path, uri: str) -> set[str]:
         """Check again each open document that reads ``path`` through its ``_base_`` chain."""
         key = file_key(path)
+        touched: set[str] = set()
         for child, deps in list(self.deps.items()):
             if child != uri and key in deps and child in self.workspace.text_documents:
-                self.refresh(child, dependents=False)
+                touched |= self.refresh(child, dependents=False)
+        return touched
 
-    def forget(self, uri: str) -> None:
+    def forget(self, uri: str) -> set[str]:
         """A document was closed: drop what it said, and let its open children read the file on disk."""
         self.deps.pop(uri, None)
-        self.publish(self.board.forget(uri))
+        self.versions.pop(uri, None)
+        touched = self.board.forget(uri)
+        self.publish(touched)
         path = _path(uri)
-        if path is not None:
-            self.refresh_children(path, uri)
+        return touched | (self.refresh_children(path, uri) if path is not None else set())
+
+    def ask_to_pull(self, touched: set[str], uri: str) -> None:
+        """A pulling client re-pulls on its own the document it changed; for the others it is asked to."""
+        workspace = self.client_capabilities.workspace
+        refresh = (
+            workspace is not None
+            and workspace.diagnostics is not None
+            and workspace.diagnostics.refresh_support
+        )
+        if self.pulls and refresh and touched - {uri}:
+            self.workspace_diagnostic_refresh(None)
 
     def publish(self, targets: set[str]) -> None:
+        if self.pulls:
+            return
         for target in sorted(targets):
             diagnostics = [entry.diagnostic for entry in self.board.entries(target)]
             self.text_document_publish_diagnostics(
@@ -146,7 +181,8 @@ def build_server() -> InitspecServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: InitspecServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.forget(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.ask_to_pull(ls.forget(uri), uri)
 
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -156,7 +192,8 @@ def build_server() -> InitspecServer:
     )
     def pull(ls: InitspecServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
-        ls.refresh(uri, dependents=False)
+        if not ls.current(uri):
+            ls.refresh(uri, dependents=False)
         items = [entry.diagnostic for entry in ls.board.entries(uri)]
         return types.RelatedFullDocumentDiagnosticReport(items=items)
 
@@ -204,7 +241,7 @@ def build_server() -> InitspecServer:
 def _guarded(ls: InitspecServer, uri: str, *, dependents: bool) -> None:
     """Check a document; a failure is logged (and shown in the client's log), and the server goes on."""
     try:
-        ls.refresh(uri, dependents=dependents)
+        ls.ask_to_pull(ls.refresh(uri, dependents=dependents), uri)
     except Exception as error:
         _LOG.exception("initspec lsp: checking %s failed", uri)
         message = f"initspec: checking {uri} failed: {type(error).__name__}: {error}"

@@ -22,7 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = ROOT / "examples"
 MODEL_FACTORY = f"{EXAMPLES / 'model.py'}:build_model"
-HELP_COMMANDS = {"initspec": [], "validate": ["validate"], "schema": ["schema"], "explain": ["explain"], "lsp": ["lsp"]}
+HELP_COMMANDS = {
+    "initspec": [],
+    "validate": ["validate"],
+    "schema": ["schema"],
+    "explain": ["explain"],
+    "lsp": ["lsp"],
+}
 REGEN_ENV = "INITSPEC_REGEN_GOLDEN"
 
 PLUGIN = """

@@ -1,4 +1,4 @@
-"""The ``initspec`` command: ``validate`` and ``schema`` never import torch; ``explain`` builds a model."""
+"""The ``initspec`` command: ``validate``, ``schema`` and ``lsp`` never import torch; ``explain`` builds a model."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ exit codes:
   1  the config is invalid or does not fit the model, or --strict found an unmatched layer or a warning
   2  a usage error, a factory or plugin that cannot be imported, a config that cannot be read, or a
      top-level Pretrained checkpoint that is not downloaded (without --download)"""
+
+
+_LSP_EPILOG: Final = """\
+Speaks the Language Server Protocol on stdin and stdout, for .py, .json, .yaml, .yml and .toml documents:
+diagnostics from the same engine as `validate` on the unsaved buffer (pushed, and answered when pulled),
+completion of types, keys and closed-set values inside an init_cfg, hover, and code actions for every fix.
+Needs the `lsp` extra: pip install 'initspec[lsp]'. See docs/editor.md for each editor's setup.
+
+exit codes:
+  0  the client shut the server down
+  2  the lsp extra is not installed, or a plugin cannot be imported"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -326,17 +337,6 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_plugin_option(command)
     command.set_defaults(handler=_explain_command)
-
-
-_LSP_EPILOG: Final = """\
-Speaks the Language Server Protocol on stdin and stdout, for .py, .json, .yaml, .yml and .toml documents:
-diagnostics from the same engine as `validate` on the unsaved buffer (pushed, and answered when pulled),
-completion of types, keys and closed-set values inside an init_cfg, hover, and code actions for every fix.
-Needs the `lsp` extra: pip install 'initspec[lsp]'. See docs/editor.md for each editor's setup.
-
-exit codes:
-  0  the client shut the server down
-  2  the lsp extra is not installed, or a plugin cannot be imported"""
 
 
 def _lsp_command(args: argparse.Namespace) -> int:

@@ -628,3 +628,16 @@ async def test_a_pulling_client_gets_no_pushes_and_is_asked_to_pull_a_base(
     assert client.diagnostic_refresh_count == asked + 1  # the child's view of the base changed
     assert await _pull(client, base_uri) == [("IS102", 0)]
     assert client.diagnostics == {}
+
+
+def test_without_the_lsp_extra_the_command_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`initspec lsp` without pygls exits 2 and names the extra to install."""
+    from initspec.cli import main
+
+    monkeypatch.setitem(sys.modules, "pygls", None)
+    monkeypatch.setitem(sys.modules, "pygls.lsp.server", None)
+    monkeypatch.setitem(sys.modules, "initspec.cli.lsp.server", None)
+    assert main(["lsp"]) == 2
+    assert "pip install 'initspec[lsp]'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ``initspec`` command: ``validate``, ``schema`` and ``lsp`` never import torch; ``explain`` builds a model."""
+"""The ``initspec`` command: ``validate``, ``schema`` and ``lsp`` need no torch; ``explain`` builds a model."""
 
 from __future__ import annotations
 

@@ -15,14 +15,18 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from initspec.cli._edits import apply_edits
+from initspec.cli._edits import Syntax, apply_edits
 from initspec.cli._settings import Settings
 from initspec.cli._validate import Options, check
 from initspec.cli.documents import Loader
+from initspec.cli.lsp.completion import complete
+from initspec.cli.lsp.hover import hover_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ClientServerConfig(
@@ -641,3 +645,20 @@ def test_without_the_lsp_extra_the_command_says_what_to_install(
     monkeypatch.setitem(sys.modules, "initspec.cli.lsp.server", None)
     assert main(["lsp"]) == 2
     assert "pip install 'initspec[lsp]'" in capsys.readouterr().err
+
+
+_ALPHABET = "ab_ ='\"\n:,()[]{}#-type init_cfg override dict mode Kaiming\t\\😀"
+
+
+@given(
+    text=st.text(alphabet=_ALPHABET, max_size=120),
+    syntax=st.sampled_from(["python", "json", "yaml", "toml"]),
+    line=st.integers(0, 8),
+    col=st.integers(0, 40),
+)
+@settings(max_examples=300, deadline=None)
+def test_completion_and_hover_never_raise_on_any_text(text: str, syntax: Syntax, line: int, col: int) -> None:
+    """Half-typed text of any shape gives completions or none, a hover or none, and never an exception."""
+    assert isinstance(complete(text, syntax, line, col), list)
+    found = hover_text(text, syntax, line, col)
+    assert found is None or isinstance(found[0], str)

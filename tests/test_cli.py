@@ -29,6 +29,7 @@ HELP_COMMANDS = {
     "explain": ["explain"],
     "fetch": ["fetch"],
     "diff": ["diff"],
+    "lsp": ["lsp"],
 }
 REGEN_ENV = "INITSPEC_REGEN_GOLDEN"
 

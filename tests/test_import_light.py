@@ -40,6 +40,15 @@ def _torch_modules(modules: list[str]) -> list[str]:
             "lint_init_cfg(cfgs); [c.to_dict() for c in cfgs]",
             id="parse-lint-to_dict",
         ),
+        pytest.param(
+            "from pathlib import Path\n"
+            "from initspec.cli.lsp import catalog, completion, diagnostics, server\n"
+            "server.build_server(); catalog.initializers()\n"
+            "completion.complete(\"init_cfg = dict(type='Kaiming', )\", 'python', 0, 32)\n"
+            "path = Path('cfg.py').absolute()\n"
+            "diagnostics.Checker().check(path, {path: \"init_cfg = dict(type='Kaimng')\"})",
+            id="lsp-server",
+        ),
     ],
 )
 def test_config_half_does_not_import_torch(code: str) -> None:

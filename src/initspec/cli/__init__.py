@@ -1,4 +1,4 @@
-"""The ``initspec`` command: ``validate``, ``schema`` and ``diff`` never import torch; ``explain`` builds a model."""
+"""The ``initspec`` command: ``validate``, ``schema``, ``diff`` and ``lsp`` never import torch; ``explain`` does."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ _NEEDS_TORCH: Final = (
 )
 
 _DESCRIPTION: Final = (
-    "Check init_cfg files, export their JSON Schema, explain configs, compare explained plans, and fetch the "
-    "checkpoints configs name."
+    "Check init_cfg files, export their JSON Schema, explain configs, compare explained plans, fetch the "
+    "checkpoints configs name, and serve editors."
 )
 
 _EXIT_CODES: Final = """exit codes:
@@ -95,6 +95,16 @@ exit codes:
   0  the two plans are the same
   1  they differ
   2  a file cannot be read, or is not the output of `initspec explain --format json`"""
+
+_LSP_EPILOG: Final = """\
+Speaks the Language Server Protocol on stdin and stdout, for .py, .json, .yaml, .yml and .toml documents:
+diagnostics from the same engine as `validate` on the unsaved buffer (pushed, and answered when pulled),
+completion of types, keys and closed-set values inside an init_cfg, hover, and code actions for every fix.
+Needs the `lsp` extra: pip install 'initspec[lsp]'. See docs/editor.md for each editor's setup.
+
+exit codes:
+  0  the client shut the server down
+  2  the lsp extra is not installed, or a plugin cannot be imported"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,6 +255,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_explain(commands)
     _add_fetch(commands)
     _add_diff(commands)
+    _add_lsp(commands)
     return parser
 
 
@@ -423,3 +434,24 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="text: one line per changed tensor (default); json: one JSON object; github: workflow annotations",
     )
     command.set_defaults(handler=_diff_command, plugin=[])
+
+
+def _lsp_command(args: argparse.Namespace) -> int:
+    del args
+    try:
+        from initspec.cli.lsp.server import serve
+    except ImportError as err:
+        print(
+            f"initspec lsp: error: {err}; install the language server's dependencies with "
+            "pip install 'initspec[lsp]'",
+            file=sys.stderr,
+        )
+        return 2
+    return serve()
+
+
+def _add_lsp(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "run the language server (completion, hover, diagnostics, fixes) on stdio for editors"
+    command = _command(commands, "lsp", summary, _LSP_EPILOG)
+    _add_plugin_option(command)
+    command.set_defaults(handler=_lsp_command)

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final, Literal, TextIO, TypeAlias
 
@@ -31,9 +31,14 @@ MAX_ROUNDS: Final = 10
 _NEWLINE: Final = re.compile(r"\r\n|\r|\n")
 
 
-def fixed_texts(check: Check, limits: Limits) -> tuple[dict[Path, str], dict[Path, int]]:
-    """The text of every file a fix changes (as the readers see it), and how many fixes each took."""
-    overlay: dict[Path, str] = {}
+def fixed_texts(
+    check: Check, limits: Limits, start: Mapping[Path, str] | None = None
+) -> tuple[dict[Path, str], dict[Path, int]]:
+    """The text of every file a fix changes (as the readers see it), and how many fixes each took.
+
+    ``start`` is read instead of the files (an editor's unsaved buffers).
+    """
+    overlay: dict[Path, str] = dict(start or {})
     made: dict[Path, int] = {}
     for _ in range(MAX_ROUNDS):
         loader = Loader(limits, overlay)

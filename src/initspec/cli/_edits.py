@@ -81,9 +81,9 @@ def fix_edits(fix: Fix, text: str, at: tuple[int, int], syntax: Syntax) -> TextF
     reader = _Reader(lines, at[0] - 1, at[1] - 1, syntax)
     edit: Edit | None
     if fix.action == "rename_key":
-        edit = reader.rename_key(fix.old or "", fix.new)
+        edit = reader.replace(fix.old or "", fix.new, key=True)
     elif fix.action == "replace_value":
-        edit = reader.replace_value(fix.old or "", fix.new) if reader.skip_key() else None
+        edit = reader.replace(fix.old or "", fix.new, key=False) if reader.skip_key() else None
     else:
         edit = reader.add_key(fix.key or "", fix.new, listed=isinstance(fix.loc[-1:][0], int))
     return TextFix(fix.title, (edit,)) if edit is not None else None
@@ -146,12 +146,13 @@ class _Reader:
         value = bare.group().rstrip()
         return self.col, self.col + len(value), value, None
 
-    def rename_key(self, old: str, new: str) -> Edit | None:
+    def replace(self, old: str, new: str, *, key: bool) -> Edit | None:
+        """Replace the token at the cursor, a key or a value, when it reads ``old``; keep its quoting."""
         token = self._token()
         if token is None or token[2] != old:
             return None
         start, end, _, quote = token
-        return self._edit(start, end, _render(new, quote, self.syntax, key=True))
+        return self._edit(start, end, _render(new, quote, self.syntax, key=key))
 
     def skip_key(self) -> bool:
         """Move past the key and its separator (``=`` or ``:``) to the value; False when they are not there."""
@@ -164,13 +165,6 @@ class _Reader:
             return False
         self.col = token[1] + separator.end()
         return True
-
-    def replace_value(self, old: str, new: str) -> Edit | None:
-        token = self._token()
-        if token is None or token[2] != old:
-            return None
-        start, end, _, quote = token
-        return self._edit(start, end, _render(new, quote, self.syntax, key=False))
 
     def add_key(self, key: str, value: str, *, listed: bool) -> Edit | None:
         """Insert ``key: value`` as the first entry of the dict at the cursor (after its key, unless listed)."""

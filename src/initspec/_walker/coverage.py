@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import torch
 
 from initspec._errors import InitPlanError
+from initspec._shards import holds_no_data
 from initspec._walker.overwrites import all_writes
 from initspec._walker.rules import MatchOp, PlanBuilder
-from initspec._walker.shards import holds_no_data
 from initspec._walker.steps import CallStep, Step
 from initspec._walker.tree import Tree, class_names
 

@@ -88,7 +88,7 @@ def _dry_run(builder: PlanBuilder, module: nn.Module, prefix: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InitWarning)
-            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix)
+            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix, loaded=builder.loaded)
             plan_module(sub, sub.tree.root_index)
     except InitSpecError as err:
         problem = str(err)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -35,14 +35,25 @@ class MatchOp(NamedTuple):
 
 
 Op = MatchOp | CallStep | list[Step]
+Loaded = dict[tuple[str, str], dict[str, Any]]
+"""Checkpoints read in one run, by (source, map_location): the dry run of model code and its run share them."""
 
 
 class PlanBuilder:
     """Collects the operations for one root module; every error is raised before anything is written."""
 
-    def __init__(self, root: nn.Module, *, strict: bool, prefix: str = "", tree: Tree | None = None) -> None:
+    def __init__(
+        self,
+        root: nn.Module,
+        *,
+        strict: bool,
+        prefix: str = "",
+        tree: Tree | None = None,
+        loaded: Loaded | None = None,
+    ) -> None:
         self.tree = Tree(root) if tree is None else tree
         self.strict, self.prefix = strict, prefix
+        self.loaded: Loaded = {} if loaded is None else loaded  # checkpoints read in this run, read once
         self.ops: list[Op] = []
         self.marks: list[nn.Module] = []
         self.unmatched: list[UnmatchedLayer] = []
@@ -185,7 +196,7 @@ class PlanBuilder:
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
         try:
-            checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
+            checkpoint = self._read(cfg)
             state = extract_state_dict(
                 checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
             )
@@ -225,6 +236,12 @@ class PlanBuilder:
                 for k, v in match.loadable.items()
             ]
         )
+
+    def _read(self, cfg: PretrainedInit) -> dict[str, Any]:
+        key = (cfg.checkpoint, str(cfg.map_location))
+        if key not in self.loaded:
+            self.loaded[key] = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
+        return self.loaded[key]
 
     # -- lints ---------------------------------------------------------------------------------------------
     def lint(self, message: str) -> None:

@@ -9,7 +9,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from initspec._errors import InitPlanError, format_loc
-from initspec._walker.shards import holds_no_data, is_sharded, local_view, slice_of
+from initspec._shards import holds_no_data, is_sharded, local_view, slice_of
 from initspec._walker.tree import join
 from initspec._walker.writers import write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig

@@ -15,8 +15,8 @@ import torch
 
 from initspec import _maths as M
 from initspec import functional as F
+from initspec._shards import local_view, slice_of
 from initspec._walker.seeded import Base, Scale, Transform, fill_seeded, generator_for
-from initspec._walker.shards import local_view, slice_of
 from initspec.configs import (
     INITIALIZERS,
     Caffe2XavierInit,

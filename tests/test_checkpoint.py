@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from conftest import LocalServer
-from initspec import _sources, checkpoint
+from initspec import checkpoint
+from initspec._checkpoint import sources as _sources
 from initspec._errors import CheckpointError
 from initspec.checkpoint import (
     StateDictMatch,
@@ -461,3 +462,12 @@ def test_match_state_dict_refuses_a_sparse_tensor_of_the_right_shape() -> None:
     """A sparse checkpoint tensor matches by shape, yet is incompatible (copy_ would fail at apply time)."""
     match = match_state_dict(nn.Linear(3, 2), {"weight": torch.eye(2, 3).to_sparse(), "bias": torch.ones(2)})
     assert [key for key, _ in match.incompatible] == ["weight"]
+
+
+def test_init_weights_and_copy_into_share_one_copy_path() -> None:
+    """``Step.run`` (a Pretrained load) and ``copy_into`` copy through the same function, ``copy_loaded``."""
+    from initspec._checkpoint import copy as copy_module
+    from initspec._walker import steps
+
+    assert steps.copy_loaded is copy_module.copy_loaded
+    assert checkpoint.copy_loaded is copy_module.copy_loaded

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import LocalServer
-from initspec import _download
+from initspec._checkpoint import download as _download
 from initspec._errors import CheckpointError, InitArgumentError, InitWarning
 from initspec.checkpoint import load_checkpoint
 

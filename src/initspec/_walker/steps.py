@@ -8,8 +8,9 @@ from typing import Literal, NamedTuple
 
 import torch
 
+from initspec._checkpoint.copy import copy_loaded
 from initspec._errors import InitPlanError, format_loc
-from initspec._shards import holds_no_data, is_sharded, local_view, slice_of
+from initspec._shards import holds_no_data, is_sharded, local_view
 from initspec._walker.tree import join
 from initspec._walker.writers import write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
@@ -65,8 +66,7 @@ class Step:
         if holds_no_data(tensor):
             return
         if self.role == "load" and self.loaded is not None:
-            local, _, offset = local_view(tensor)
-            local.copy_(slice_of(self.loaded, local, offset))
+            copy_loaded(tensor, self.loaded)
         elif self.role == "bias" and isinstance(self.init, BaseInit):
             local_view(tensor)[0].fill_(self.init.bias_value)
         else:

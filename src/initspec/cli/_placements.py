@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from initspec._checkpoint.sources import download_target
 from initspec._errors import InitConfigError, did_you_mean, format_loc
-from initspec._sources import download_target
 from initspec._walker import protocol
 from initspec.cli._codes import problem_code
 from initspec.cli._output import display_path, problem_diagnostic

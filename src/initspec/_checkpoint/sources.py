@@ -2,7 +2,7 @@
 
 Model-zoo names (``torchvision://``, ``open-mmlab://``) are looked up in the JSON tables shipped in
 ``initspec/hub/``, with ``$INITSPEC_HOME/open_mmlab.json`` merged over mmengine's; URLs are downloaded into
-``$INITSPEC_HOME/checkpoints`` (default ``torch.hub.get_dir()/checkpoints``) by ``_download``.
+``$INITSPEC_HOME/checkpoints`` (default ``torch.hub.get_dir()/checkpoints``) by ``download``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.request import url2pathname
 
 import torch.hub
 
-from initspec._checkpoint_io import format_problem
-from initspec._download import download_timeout, fetch
+from initspec._checkpoint.download import download_timeout, fetch
+from initspec._checkpoint.formats import format_problem
 from initspec._errors import CheckpointError, did_you_mean, short_repr
 
 __all__ = ["download_target", "resolve"]

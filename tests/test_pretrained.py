@@ -775,3 +775,26 @@ def test_each_checkpoint_is_read_once_per_init_weights_run(
     model.head.is_init = model.is_init = False
     model.init_weights()
     assert reads == [path, path]  # a new run reads the file again: the cache lives for one run
+
+
+def test_a_model_of_inference_tensors_is_refused_before_any_write(tmp_path: Path) -> None:
+    """A model built under torch.inference_mode() gets an InitPlanError naming it, with no tensor changed."""
+    with torch.inference_mode():
+        model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    path = _save(tmp_path / "ck.pth", {k: torch.full(v.shape, 7.0) for k, v in model.state_dict().items()})
+    snapshot = _snapshot(model)
+    with pytest.raises(InitPlanError, match=r"0\.weight: the model's tensor is an inference tensor"):
+        initialize(model, dict(type="Pretrained", checkpoint=str(path)))
+    _assert_unchanged(model, snapshot)
+
+
+def test_copy_into_refuses_inference_tensors_before_any_write() -> None:
+    """copy_into refuses a module of inference tensors before writing any of them."""
+    from initspec.checkpoint import copy_into
+
+    with torch.inference_mode():
+        model = nn.Linear(2, 2)
+    snapshot = _snapshot(model)
+    with pytest.raises(CheckpointError, match=r"made under torch\.inference_mode\(\)"):
+        copy_into(model, {"bias": torch.ones(2), "weight": torch.ones(2, 2)})
+    _assert_unchanged(model, snapshot)

@@ -151,4 +151,10 @@ def _copy_target(targets: dict[str, torch.Tensor], key: str, source: torch.Tenso
             "buffer of that name and shape; pass match_state_dict(...).loadable"
         )
         raise CheckpointError(msg)
+    if target.is_inference():
+        msg = (
+            f"cannot copy {key!r} into the module: its tensor was made under torch.inference_mode() and cannot "
+            "be written outside it; build the module outside torch.inference_mode()"
+        )
+        raise CheckpointError(msg)
     return target

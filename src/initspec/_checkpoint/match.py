@@ -112,7 +112,8 @@ def match_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Ten
 def check_loadable(name: str, target: torch.Tensor, loaded: torch.Tensor) -> str | None:
     """Why checkpoint tensor ``loaded`` cannot be copied into ``target``, or ``None`` when it can.
 
-    Refused: a layout other than dense (sparse, mkldnn, ...) on either side, quantized or data-less (meta)
+    Refused: a layout other than dense (sparse, mkldnn, ...) on either side, a model tensor made under
+    ``torch.inference_mode()`` (it cannot be written outside it), quantized or data-less (meta)
     checkpoint tensors, complex into real (it would drop the imaginary part), and floating or complex into
     bool or integer (it would truncate). Widening and narrowing between floating dtypes, and integers or
     bools into floats, are allowed, as ``load_state_dict`` allows them. Shapes are not compared here.
@@ -132,6 +133,12 @@ def check_loadable(name: str, target: torch.Tensor, loaded: torch.Tensor) -> str
         return (
             f"{name}: the {which} tensor has layout {layout}, and only dense (strided) tensors load; "
             "convert it with .to_dense() and save again"
+        )
+    if target.is_inference():
+        return (
+            f"{name}: the model's tensor is an inference tensor (the model was built under "
+            "torch.inference_mode()), which cannot be written outside inference mode; build the model "
+            "outside torch.inference_mode()"
         )
     if loaded.is_quantized:
         return f"{name}: the checkpoint tensor is quantized ({loaded.dtype}); dequantize it and save again"

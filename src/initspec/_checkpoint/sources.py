@@ -12,7 +12,7 @@ import os
 from importlib import resources
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 import torch.hub
@@ -53,7 +53,7 @@ def download_target(source: str) -> Path | None:
             break
     if not source.startswith(("http://", "https://")):
         return None
-    filename = Path(urlparse(source).path).name
+    filename = _file_name(source)
     return _home() / "checkpoints" / filename if filename else None
 
 
@@ -121,9 +121,27 @@ def _hub_url(table: str, scheme: str, name: str) -> str:
 
 def _download(url: str, timeout: float | None) -> Path:
     """Download ``url`` into the cache once (verified first); later calls check and reuse the cached file."""
-    filename = Path(urlparse(url).path).name
-    if not filename:
-        msg = f"cannot download checkpoint {url}: the URL does not end in a file name"
+    filename = _file_name(url)
+    if filename is None:
+        msg = (
+            f"cannot download checkpoint {short_repr(url)}: the last segment of its path is "
+            f"{short_repr(_last_segment(url))}, not a file name; end the URL with the file's name "
+            "(https://host/path/model.pth). Nothing was requested"
+        )
         raise CheckpointError(msg)
     target = _home() / "checkpoints" / filename
     return fetch(url, target, timeout=download_timeout(timeout), verify=format_problem)
+
+
+def _last_segment(url: str) -> str:
+    return urlparse(url).path.rsplit("/", 1)[-1]
+
+
+def _file_name(url: str) -> str | None:
+    """The cache file name of ``url``: the last segment of its path, or ``None`` when that names no file.
+
+    ``http://host/good/`` (empty), ``http://host/x/..`` and ``http://host/x/.`` (also percent-encoded) name
+    a folder, so they are refused before any request.
+    """
+    segment = _last_segment(url)
+    return None if unquote(segment) in ("", ".", "..") else segment

@@ -206,7 +206,8 @@ class PlanBuilder:
         if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
             listed = "; ".join(problem for _, problem in match.incompatible[:5])
             raise InitPlanError(
-                f"{source.label}: checkpoint {cfg.checkpoint} holds tensors that cannot load: {listed}"
+                f"{source.label}: checkpoint {cfg.checkpoint} cannot load into the model: {listed}; "
+                "nothing was written"
             )
         if not match.ok and cfg.strict:
             raise InitPlanError(f"{source.label} (strict=True): {match.describe(cfg.checkpoint)}")

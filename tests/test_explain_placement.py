@@ -350,3 +350,19 @@ def test_explain_and_overrides_find_modules_through_one_lookup() -> None:
     assert _module_at(model, "blokcs")[1].endswith("did you mean 'blocks'?; its children: blocks, loose")
     assert _unreached_at(model, "loose.0").startswith("its parent 'loose' (ModuleList) has no init_weights")
     assert _unreached_at(model, "blocks.0") == ""
+
+
+def test_explain_resolves_mmcls_names_to_their_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """explain finds where an mmcls://NAME checkpoint would be cached, as for open-mmlab://NAME."""
+    from initspec.cli._placements import uncached_checkpoints
+    from initspec.configs import PretrainedInit
+
+    monkeypatch.setenv("INITSPEC_HOME", str(tmp_path))
+    cfgs = (PretrainedInit(checkpoint="mmcls://mobilenet_v2"),)
+    cached = tmp_path / "checkpoints" / "mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth"
+    assert uncached_checkpoints(cfgs) == [f"mmcls://mobilenet_v2 ({cached})"]
+    cached.parent.mkdir()
+    cached.write_bytes(b"")
+    assert uncached_checkpoints(cfgs) == []

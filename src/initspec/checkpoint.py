@@ -39,9 +39,9 @@ def load_checkpoint(
 
     Args:
         source: a local path (``~`` is expanded), a ``file://`` or ``http(s)://`` URL, or a model-zoo name
-            such as ``torchvision://resnet50`` or ``open-mmlab://resnet50_v1c``. Downloads are cached in
-            ``$INITSPEC_HOME/checkpoints`` (default: ``torch.hub.get_dir()/checkpoints``), and enter the cache
-            only once verified: complete, in a checkpoint format, and matching the sha256 prefix in their
+            such as ``torchvision://resnet50``, ``open-mmlab://resnet50_v1c`` or ``mmcls://mobilenet_v2``.
+            Downloads are cached in ``$INITSPEC_HOME/checkpoints`` (default:
+            ``torch.hub.get_dir()/checkpoints``), and enter the cache only once verified: complete, in a checkpoint format, and matching the sha256 prefix in their
             file name when it has one (``resnet50-0676ba61.pth``), which is checked again on each use.
         map_location: where tensors are placed, as for ``torch.load``.
         allow_unsafe_pickle: unpickle arbitrary objects. Only pass it for files you trust: unpickling can run

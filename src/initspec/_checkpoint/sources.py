@@ -1,8 +1,9 @@
 """Where a checkpoint comes from: a path, a ``file://`` or ``http(s)://`` URL, or a model-zoo name.
 
-Model-zoo names (``torchvision://``, ``open-mmlab://``) are looked up in the JSON tables shipped in
-``initspec/hub/``, with ``$INITSPEC_HOME/open_mmlab.json`` merged over mmengine's; URLs are downloaded into
-``$INITSPEC_HOME/checkpoints`` (default ``torch.hub.get_dir()/checkpoints``) by ``download``.
+Model-zoo names (``torchvision://``, ``open-mmlab://``, ``mmcls://``) are looked up in the JSON tables shipped
+in ``initspec/hub/``, with ``$INITSPEC_HOME/open_mmlab.json`` and ``$INITSPEC_HOME/mmcls.json`` merged over
+mmengine's; URLs are downloaded into ``$INITSPEC_HOME/checkpoints`` (default
+``torch.hub.get_dir()/checkpoints``) by ``download``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ _HUB_SCHEMES: Final[dict[str, str]] = {
     "torchvision://": "torchvision",
     "open-mmlab://": "open_mmlab",
     "openmmlab://": "open_mmlab",
+    "mmcls://": "mmcls",
 }
+_USER_TABLES: Final = ("open_mmlab", "mmcls")
+"""The tables a user file ``$INITSPEC_HOME/<table>.json`` is merged over, as mmengine's ``$MMENGINE_HOME``."""
 
 
 def resolve(source: str, timeout: float | None) -> Path:
@@ -103,8 +107,8 @@ def _hub_table(table: str) -> tuple[dict[str, str], str]:
     """The merged name -> URL table, and a phrase saying where it came from."""
     names = _shipped_table(table)
     where = f"initspec/hub/{table}.json"
-    if table == "open_mmlab":
-        user_path = _home() / "open_mmlab.json"
+    if table in _USER_TABLES:
+        user_path = _home() / f"{table}.json"
         names = {**names, **_user_table(user_path)}
         where += f" and {user_path}"
     return names, where

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from initspec._errors import InitPlanError
+from initspec._shards import holds_no_data
 
 __all__ = ["Node", "TensorKind", "Tree", "along", "attr", "children", "class_names", "join", "resolve_target"]
 
@@ -158,6 +159,10 @@ class Tree:
             if tensor is not None and id(tensor) not in self.names:
                 self.names[id(tensor)] = name = f"{path}.{key}" if path else key
                 out.append((name, tensor))
+
+    def meta_only(self) -> bool:
+        """Whether every parameter is on the meta device (so nothing can be written: it is planned only)."""
+        return bool(self.params) and all(holds_no_data(tensor) for _, tensor in self.params)
 
     @property
     def root_index(self) -> int:

@@ -201,7 +201,7 @@ def run_nested(
 
 def _new_log(builder: PlanBuilder, steps: list[Step | CallStep], journal: Journal | None) -> WriteLog | None:
     """A write log for the model code in ``steps``, or ``None`` when there is none."""
-    if not any(isinstance(step, CallStep) for step in steps):
+    if journal is None or not any(isinstance(step, CallStep) for step in steps):  # model code needs a journal
         return None
     prefix, tree = builder.prefix, builder.tree
     return WriteLog([(prefix + name, t) for name, t in (*tree.params, *tree.buffers)], journal)

@@ -63,12 +63,13 @@ class Step:
     def run(self, seed: int | None) -> None:
         """Perform the write; tensors on the meta device are skipped, since they hold no data."""
         tensor = self.tensor
-        if holds_no_data(tensor):
+        sharded = is_sharded(tensor)
+        if tensor.is_meta or (sharded and holds_no_data(tensor)):
             return
         if self.role == "load" and self.loaded is not None:
             copy_loaded(tensor, self.loaded)
         elif self.role == "bias" and isinstance(self.init, BaseInit):
-            local_view(tensor)[0].fill_(self.init.bias_value)
+            (local_view(tensor)[0] if sharded else tensor).fill_(self.init.bias_value)
         else:
             write_weight(self.init, tensor, seed, self.name)
 
@@ -95,7 +96,7 @@ class CallStep:
 
 def require_seed_for_shards(steps: list[Step | CallStep]) -> None:
     """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
-    sharded = [s.name for s in steps if isinstance(s, Step) and s.needs_seed]
+    sharded = [s.name for s in steps if isinstance(s, Step) and is_sharded(s.tensor) and s.needs_seed]
     if sharded:
         listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
         msg = (

@@ -32,8 +32,11 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
     for i, cfg in enumerate(cfgs):
         if not isinstance(cfg, PretrainedInit):
             builder.run_cfg(index, cfg, i)
+    nodes = builder.tree.nodes
     for child in node.children:
-        _plan_child(builder, child)
+        kid = nodes[child]
+        if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
+            _plan_child(builder, child)
     for i, cfg in enumerate(cfgs):
         if isinstance(cfg, PretrainedInit):
             builder.run_cfg(index, cfg, i)

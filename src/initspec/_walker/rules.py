@@ -61,6 +61,7 @@ class PlanBuilder:
         self._visited: set[int] = set()
         self.model_code: list[tuple[nn.Module, str, str | None]] = []
         self._passed: set[tuple[object, ...]] = set()
+        self._seen: dict[tuple[object, ...], InitializerConfig] = {}
 
     def full(self, path: str) -> str:
         """``path`` as seen from the model's root (nested ``init_weights`` calls plan a subtree)."""
@@ -130,10 +131,18 @@ class PlanBuilder:
         source: Source,
     ) -> None:
         """``check_write`` of a module's weight or bias, once per verdict key (nested rules repeat them)."""
+        seen = (
+            id(cfg),
+            kind,
+            role,
+        )  # one config object (equal configs share one, see protocol): no key needed
+        if seen in self._seen:
+            return
         key = check_key(cfg, kind, role)
         if key not in self._passed:
             check_write(join(path, role), kind, role, cfg, source)
             self._passed.add(key)
+        self._seen[seen] = cfg  # holding cfg keeps its id from being reused during the plan
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         if not is_glob(override.name):

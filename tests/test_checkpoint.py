@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from conftest import LocalServer
-from initspec import _sources, checkpoint
+from initspec import checkpoint
+from initspec._checkpoint import sources as _sources
 from initspec._errors import CheckpointError
 from initspec.checkpoint import (
     StateDictMatch,
@@ -185,10 +186,53 @@ def test_shipped_tables_hold_real_urls() -> None:
     """The shipped tables map well-known names to https URLs."""
     torchvision = _sources._shipped_table("torchvision")
     open_mmlab = _sources._shipped_table("open_mmlab")
+    mmcls = _sources._shipped_table("mmcls")
     assert torchvision["resnet50"] == "https://download.pytorch.org/models/resnet50-0676ba61.pth"
     assert open_mmlab["resnet50_v1c"].startswith("https://download.openmmlab.com/")
-    for url in [*torchvision.values(), *open_mmlab.values()]:
+    assert mmcls["mobilenet_v2"] == (
+        "https://download.openmmlab.com/mmclassification/v0/mobilenet_v2/"
+        "mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth"
+    )
+    for url in [*torchvision.values(), *open_mmlab.values(), *mmcls.values()]:
         assert url.startswith("https://download.")
+
+
+def test_mmcls_name_resolves_through_the_shipped_table(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mmcls://NAME is looked up in initspec/hub/mmcls.json and downloaded, as open-mmlab://NAME is."""
+    _save(server.root / "tiny.pth")
+    tables: list[str] = []
+
+    def shipped(table: str) -> dict[str, str]:
+        tables.append(table)
+        return {"tiny": server.url("tiny.pth")}
+
+    monkeypatch.setattr(_sources, "_shipped_table", shipped)
+    _assert_state(load_checkpoint("mmcls://tiny"))
+    assert tables == ["mmcls"]
+    assert server.requests == ["/tiny.pth"]
+
+
+def test_mmcls_user_table_is_merged_over_the_shipped_one(tmp_path: Path, home: Path) -> None:
+    """$INITSPEC_HOME/mmcls.json adds names and replaces shipped ones; a shipped name stays known."""
+    path = _save(tmp_path / "local.pth")
+    home.mkdir()
+    (home / "mmcls.json").write_text(json.dumps({"mobilenet_v2": str(path), "mine": str(path)}))
+    _assert_state(load_checkpoint("mmcls://mobilenet_v2"))
+    _assert_state(load_checkpoint("mmcls://mine"))
+    target = _sources.download_target("mmcls://resnet50")
+    assert target is not None and target.name.startswith("resnet50_")
+
+
+def test_unknown_mmcls_name_lists_close_names_and_both_tables(home: Path) -> None:
+    """An unknown mmcls:// name suggests shipped names and names the shipped and the user table."""
+    with pytest.raises(
+        CheckpointError, match=r"'mmcls://mobilenet_v22'; did you mean 'mmcls://mobilenet_v2'"
+    ) as err:
+        load_checkpoint("mmcls://mobilenet_v22")
+    assert "initspec/hub/mmcls.json" in str(err.value)
+    assert str(home / "mmcls.json") in str(err.value)
 
 
 # --- formats and failures ----------------------------------------------------------------------------------
@@ -461,3 +505,12 @@ def test_match_state_dict_refuses_a_sparse_tensor_of_the_right_shape() -> None:
     """A sparse checkpoint tensor matches by shape, yet is incompatible (copy_ would fail at apply time)."""
     match = match_state_dict(nn.Linear(3, 2), {"weight": torch.eye(2, 3).to_sparse(), "bias": torch.ones(2)})
     assert [key for key, _ in match.incompatible] == ["weight"]
+
+
+def test_init_weights_and_copy_into_share_one_copy_path() -> None:
+    """``Step.run`` (a Pretrained load) and ``copy_into`` copy through the same function, ``copy_loaded``."""
+    from initspec._checkpoint import copy as copy_module
+    from initspec._walker import steps
+
+    assert steps.copy_loaded is copy_module.copy_loaded
+    assert checkpoint.copy_loaded is copy_module.copy_loaded

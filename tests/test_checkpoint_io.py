@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from initspec._checkpoint_io import format_problem, sniff
+from initspec._checkpoint.formats import format_problem, sniff
 from initspec._errors import CheckpointError
 from initspec.checkpoint import load_checkpoint
 

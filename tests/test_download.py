@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import LocalServer
-from initspec import _download
+from initspec._checkpoint import download as _download
 from initspec._errors import CheckpointError, InitArgumentError, InitWarning
 from initspec.checkpoint import load_checkpoint
 
@@ -299,3 +299,36 @@ def test_progress_is_shown_on_a_terminal(
 def test_hash_prefix_follows_torch_hub_naming(name: str, prefix: str | None) -> None:
     """The prefix is the hex run after a '-' and before the extension, in either case."""
     assert _download.hash_prefix(name) == prefix
+
+
+@pytest.mark.parametrize("path", ["x/..", "good/", "x/.", "x/%2e%2E", "x/%2E"])
+def test_a_url_naming_a_folder_is_refused_before_any_request(
+    path: str, server: LocalServer, home: Path
+) -> None:
+    """A URL whose last path segment is empty, ``.`` or ``..`` is a CheckpointError; nothing is requested."""
+    with pytest.raises(CheckpointError, match=r"the last segment of its path is .*not a file name"):
+        load_checkpoint(server.url(path))
+    assert server.requests == []
+    assert not (home / "checkpoints").exists()
+
+
+def _cut_short(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nPK\x03\x04" + b"\0" * 60
+    )
+    conn.close()
+
+
+def _not_found(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")
+    conn.close()
+
+
+@pytest.mark.parametrize("behaviour", [_cut_short, _not_found])
+def test_a_failed_download_leaves_no_partial_file(behaviour: Any, hostile_server: Start, home: Path) -> None:
+    """A body cut off mid-way, or a 404, is a CheckpointError with no ``.partial`` file left anywhere."""
+    base = hostile_server(behaviour)
+    with pytest.raises(CheckpointError, match=r"could not download checkpoint"):
+        load_checkpoint(f"{base}/ck.pth", timeout=TIMEOUT)
+    assert list(home.rglob("*.partial")) == []
+    assert _cache(home) == []

@@ -322,3 +322,47 @@ def test_a_top_level_init_cfg_is_explained_and_nested_ones_are_named(tmp_path: P
         f"{config}:4:5: note: model.encoder.init_cfg is not applied: the file's top-level `init_cfg` is "
         "explained on the whole model instead"
     ]
+
+
+def test_explain_and_overrides_find_modules_through_one_lookup() -> None:
+    """explain's ``model.<path>`` and an override ``name`` resolve a dotted path through the same ``along``."""
+    from torch import nn
+
+    from initspec import BaseModule, ModuleList
+    from initspec._walker.tree import along, resolve_target
+    from initspec.cli._placements import _module_at, _unreached_at
+
+    class Net(BaseModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = ModuleList([nn.Linear(2, 2)])
+            self.loose = nn.ModuleList([BaseModule()])
+
+    model = Net()
+    assert along(model, "blocks.0") == [model, model.blocks, model.blocks[0]]
+    assert along(model, "blocks.9.weight") == [model, model.blocks]
+    assert _module_at(model, "blocks.0") == (model.blocks[0], "")
+    assert resolve_target(model, "blocks.0") is model.blocks[0]
+    assert resolve_target(model, "blocks.0.weight") is model.blocks[0].weight
+    module, why = _module_at(model, "blocks.0.weight")  # a tensor: no module for explain
+    assert module is None
+    assert why.startswith("blocks.0 (Linear) has no submodule 'weight'")
+    assert _module_at(model, "blokcs")[1].endswith("did you mean 'blocks'?; its children: blocks, loose")
+    assert _unreached_at(model, "loose.0").startswith("its parent 'loose' (ModuleList) has no init_weights")
+    assert _unreached_at(model, "blocks.0") == ""
+
+
+def test_explain_resolves_mmcls_names_to_their_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """explain finds where an mmcls://NAME checkpoint would be cached, as for open-mmlab://NAME."""
+    from initspec.cli._placements import uncached_checkpoints
+    from initspec.configs import PretrainedInit
+
+    monkeypatch.setenv("INITSPEC_HOME", str(tmp_path))
+    cfgs = (PretrainedInit(checkpoint="mmcls://mobilenet_v2"),)
+    cached = tmp_path / "checkpoints" / "mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth"
+    assert uncached_checkpoints(cfgs) == [f"mmcls://mobilenet_v2 ({cached})"]
+    cached.parent.mkdir()
+    cached.write_bytes(b"")
+    assert uncached_checkpoints(cfgs) == []

@@ -568,3 +568,15 @@ def test_empty_init_cfg_configures_nothing_as_in_mmengine(empty: object) -> None
     report = module.init_weights()
     assert torch.equal(module.lin.weight, before)
     assert report.untouched() == ["lin.weight", "lin.bias"]
+
+
+def test_equal_plain_configs_share_one_parse() -> None:
+    """Modules built with equal plain ``init_cfg`` dicts share one parsed config (checked once per plan)."""
+    from initspec._walker import protocol
+
+    first = BaseModule(init_cfg=dict(type="Kaiming", layer="Linear"))
+    second = BaseModule(init_cfg=dict(type="Kaiming", layer="Linear"))
+    other = BaseModule(init_cfg=dict(type="Kaiming", layer="Linear", a=1.0))
+    assert protocol.configs_of(first)[0] is protocol.configs_of(second)[0]
+    assert protocol.configs_of(other)[0] is not protocol.configs_of(first)[0]
+    assert protocol.configs_of(other)[0].a == 1.0

@@ -30,7 +30,7 @@ from initspec import (
     InitWarning,
     initialize,
 )
-from initspec import _sources as sources_module
+from initspec._checkpoint import sources as sources_module
 
 State = dict[str, torch.Tensor]
 
@@ -748,3 +748,53 @@ def test_a_placeholder_checkpoint_builds_and_raises_before_any_write(base: type[
     with pytest.raises(CheckpointError, match=r"^init_cfg\[1\]: checkpoint is '', a placeholder: set it"):
         model.init_weights() if base is BaseModule else initialize(model, cfg)
     assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
+
+
+def test_each_checkpoint_is_read_once_per_init_weights_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dry run of model code's config and that code's own run share one read of the checkpoint file."""
+    from initspec import checkpoint
+
+    reads: list[Path] = []
+    read_file = checkpoint.read_file
+
+    def counting(path: Path, *args: Any) -> object:
+        reads.append(path)
+        return read_file(path, *args)
+
+    monkeypatch.setattr(checkpoint, "read_file", counting)
+    head = nn.Linear(4, 2)
+    state = _values(head, "fc.")
+    path = _save(tmp_path / "head.pth", state)
+    model = _tree(BaseModule, None, dict(type="Pretrained", checkpoint=str(path)), user_head=True)
+    report = model.init_weights()
+    assert report["head.fc.weight"].initializer == "Pretrained"
+    assert torch.equal(model.head.fc.weight, state["fc.weight"])
+    assert reads == [path]
+    model.head.is_init = model.is_init = False
+    model.init_weights()
+    assert reads == [path, path]  # a new run reads the file again: the cache lives for one run
+
+
+def test_a_model_of_inference_tensors_is_refused_before_any_write(tmp_path: Path) -> None:
+    """A model built under torch.inference_mode() gets an InitPlanError naming it, with no tensor changed."""
+    with torch.inference_mode():
+        model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    path = _save(tmp_path / "ck.pth", {k: torch.full(v.shape, 7.0) for k, v in model.state_dict().items()})
+    snapshot = _snapshot(model)
+    with pytest.raises(InitPlanError, match=r"0\.weight: the model's tensor is an inference tensor"):
+        initialize(model, dict(type="Pretrained", checkpoint=str(path)))
+    _assert_unchanged(model, snapshot)
+
+
+def test_copy_into_refuses_inference_tensors_before_any_write() -> None:
+    """copy_into refuses a module of inference tensors before writing any of them."""
+    from initspec.checkpoint import copy_into
+
+    with torch.inference_mode():
+        model = nn.Linear(2, 2)
+    snapshot = _snapshot(model)
+    with pytest.raises(CheckpointError, match=r"made under torch\.inference_mode\(\)"):
+        copy_into(model, {"bias": torch.ones(2), "weight": torch.ones(2, 2)})
+    _assert_unchanged(model, snapshot)

@@ -244,3 +244,14 @@ def test_registered_type_that_needs_fans_is_refused_at_plan_time_on_a_1d_weight(
         assert len(calls) == 1
     finally:
         INITIALIZERS.remove("WidthNormal")
+
+
+def test_each_registry_change_bumps_the_version_once() -> None:
+    """Adding, re-attaching and removing a type each bump ``InitializerRegistry.version`` by exactly one."""
+    from initspec.configs._registry import InitializerRegistry
+
+    registry = InitializerRegistry()
+    registry.add(HadamardInit, None)
+    assert registry.version == 1
+    registry.remove("Hadamard")
+    assert registry.version == 2

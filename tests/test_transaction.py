@@ -244,3 +244,63 @@ def test_float_checkpoint_into_bool_buffer_is_refused(tmp_path: Any) -> None:
     torch.save({"mask": torch.tensor([0.2, 0.0, 1.5])}, path)
     with pytest.raises(InitPlanError, match=r"mask"):
         initialize(Masked(), dict(type="Pretrained", checkpoint=str(path)))
+
+
+class _Writes(BaseModule):
+    """Model code that writes its own way (``how``) into fc.weight only, and then fails."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.fc = nn.Linear(2, 2)
+        self.untouched = nn.Linear(3, 3)
+
+    def init_weights(self, **kwargs: Any) -> None:  # type: ignore[override]
+        with torch.no_grad():
+            if self.how == "data":
+                self.fc.weight.data = torch.full((2, 2), 9.0)
+            elif self.how == "out":
+                torch.full((2, 2), 9.0, out=self.fc.weight.data)
+            else:
+                self.fc.weight.data[0].fill_(9)
+        raise RuntimeError("model code failed")
+
+
+@pytest.mark.parametrize("how", ["view", "data", "out"])
+def test_model_code_writes_through_views_data_and_out_are_undone(how: str) -> None:
+    """A write through a view, ``.data = ...`` or ``out=`` is restored when the model code then fails."""
+    root = BaseModule()
+    root.body = _Writes(how)
+    before = _snapshot(root)
+    with pytest.raises(RuntimeError, match="model code failed"):
+        root.init_weights()
+    _assert_unchanged(root, before)
+
+
+def test_only_the_tensors_written_are_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transaction copies a tensor just before its first write: unwritten tensors are never copied."""
+    from initspec._walker import transaction
+
+    copied: list[tuple[int, ...]] = []
+    original = transaction._copy
+
+    def counting(tensor: torch.Tensor) -> torch.Tensor:
+        copied.append(tuple(tensor.shape))
+        return original(tensor)
+
+    monkeypatch.setattr(transaction, "_copy", counting)
+
+    class Root(BaseModule):
+        def __init__(self) -> None:
+            super().__init__(init_cfg=dict(type="Constant", val=3, layer="Conv2d"))
+            self.conv = nn.Conv2d(1, 1, 1)
+            self.child = _Writes("view")
+
+    model = Root()
+    before = _snapshot(model)
+    with pytest.raises(RuntimeError, match="model code failed"):
+        model.init_weights()
+    _assert_unchanged(model, before)
+    # conv.weight and conv.bias (the plan's writes), fc.weight (written by model code); never fc.bias or
+    # the untouched layer's tensors
+    assert sorted(copied) == [(1,), (1, 1, 1, 1), (2, 2)]

@@ -151,8 +151,8 @@ def _cached_url(runner: Any, url: str) -> Path | None:
     """mmengine's cache entry for ``url``, downloaded (and verified) now if absent: the load needs it next."""
     import torch.hub
 
-    from initspec._checkpoint_io import format_problem
-    from initspec._download import download_timeout, fetch
+    from initspec._checkpoint.download import download_timeout, fetch
+    from initspec._checkpoint.formats import format_problem
 
     target = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
     if not target.is_file() and runner.world_size > 1:  # mmengine downloads on rank 0 only, then syncs

@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from initspec import _runner
 from initspec._walker import protocol
-from initspec._walker.context import INSTALLED, UNSET, Scope
-from initspec.plan import run_init_weights
+from initspec._walker.context import INSTALLED, UNSET, Scope, Unset
+from initspec._walker.session import run_init_weights
 from initspec.report import InitReport
 
 __all__ = ["install", "installed", "last_report", "uninstall"]
@@ -36,10 +36,10 @@ _SAVED: dict[str, Any] = {}
 
 def install(
     *,
-    seed: int | None = UNSET,  # type: ignore[assignment]
-    skip_overwritten: bool = UNSET,  # type: ignore[assignment]
-    strict: bool = UNSET,  # type: ignore[assignment]
-    require_complete: bool = UNSET,  # type: ignore[assignment]
+    seed: int | Unset | None = UNSET,
+    skip_overwritten: bool | Unset = UNSET,
+    strict: bool | Unset = UNSET,
+    require_complete: bool | Unset = UNSET,
     runner: bool = True,
 ) -> None:
     """Make every subclass of mmengine's ``BaseModule`` validate ``init_cfg`` and initialize through initspec.

@@ -10,8 +10,10 @@ from typing import Any
 from torch import nn
 
 from initspec._walker import protocol
-from initspec._walker.context import UNSET
-from initspec.plan import InitPlan, plan_init_weights, run_init_weights
+from initspec._walker.context import UNSET, Unset
+from initspec._walker.initplan import InitPlan
+from initspec._walker.session import run_init_weights
+from initspec.plan import plan_init_weights
 from initspec.report import InitReport
 
 __all__ = ["BaseModule", "ModuleDict", "ModuleList", "Sequential"]
@@ -69,10 +71,10 @@ class BaseModule(nn.Module):
     def init_weights(
         self,
         *,
-        seed: int | None = UNSET,  # type: ignore[assignment]
-        skip_overwritten: bool = UNSET,  # type: ignore[assignment]
-        strict: bool = UNSET,  # type: ignore[assignment]
-        require_complete: bool = UNSET,  # type: ignore[assignment]
+        seed: int | Unset | None = UNSET,
+        skip_overwritten: bool | Unset = UNSET,
+        strict: bool | Unset = UNSET,
+        require_complete: bool | Unset = UNSET,
     ) -> InitReport:
         """Initialize this module and its children in mmengine's order, and report what wrote each parameter.
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import torch
 
 from initspec._errors import InitPlanError
+from initspec._shards import holds_no_data, is_sharded
 from initspec._verify.observe import TensorStats, measure, named_tensors
 from initspec._verify.promises import Exact, FromCheckpoint, Promise, Structure, Unchecked, promise_of
 from initspec._verify.stats import Spread, mean_p_value, variance_p_value
 from initspec._verify.structure import CheckpointCache, check_exact, check_pretrained, check_structure
-from initspec._walker.shards import holds_no_data, is_sharded
 
 if TYPE_CHECKING:
     from initspec.report import InitReport, ParamRecord

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from initspec._walker.shards import is_sharded, local_view
+from initspec._shards import is_sharded, local_view
 
 __all__ = ["TensorStats", "measure", "named_tensors"]
 

@@ -12,9 +12,9 @@ import math
 import torch
 
 from initspec._errors import CheckpointError
+from initspec._shards import is_sharded, local_view, slice_of
 from initspec._verify.observe import TensorStats
 from initspec._verify.promises import Exact, FromCheckpoint, Structure
-from initspec._walker.shards import is_sharded, local_view, slice_of
 from initspec.checkpoint import extract_state_dict, load_checkpoint
 
 __all__ = ["CheckpointCache", "check_exact", "check_pretrained", "check_structure"]

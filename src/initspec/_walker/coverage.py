@@ -15,18 +15,12 @@ import torch
 from initspec._errors import InitPlanError
 from initspec._walker.overwrites import all_writes
 from initspec._walker.rules import MatchOp, PlanBuilder
-from initspec._walker.shards import holds_no_data
 from initspec._walker.steps import CallStep, Step
-from initspec._walker.tree import Tree, class_names
+from initspec._walker.tree import class_names
 
-__all__ = ["check_complete", "meta_only", "required"]
+__all__ = ["check_complete", "required"]
 
 _LISTED_MODULES = 20
-
-
-def meta_only(tree: Tree) -> bool:
-    """Whether every parameter of the planned model is on the meta device (so nothing can be written)."""
-    return bool(tree.params) and all(holds_no_data(tensor) for _, tensor in tree.params)
 
 
 def required(builder: PlanBuilder) -> list[tuple[str, torch.Tensor]]:
@@ -34,7 +28,7 @@ def required(builder: PlanBuilder) -> list[tuple[str, torch.Tensor]]:
     when the model is on the meta device (after ``to_empty`` they hold garbage; before, they hold the
     constructor's values, such as BatchNorm's zero mean and unit variance, which are a valid init)."""
     tree = builder.tree
-    if not meta_only(tree):
+    if not tree.meta_only():
         return list(tree.params)
     return [*tree.params, *((n, t) for n, t in tree.buffers if t.is_floating_point())]
 

@@ -32,8 +32,11 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
     for i, cfg in enumerate(cfgs):
         if not isinstance(cfg, PretrainedInit):
             builder.run_cfg(index, cfg, i)
+    nodes = builder.tree.nodes
     for child in node.children:
-        _plan_child(builder, child)
+        kid = nodes[child]
+        if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
+            _plan_child(builder, child)
     for i, cfg in enumerate(cfgs):
         if isinstance(cfg, PretrainedInit):
             builder.run_cfg(index, cfg, i)
@@ -88,7 +91,7 @@ def _dry_run(builder: PlanBuilder, module: nn.Module, prefix: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InitWarning)
-            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix)
+            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix, loaded=builder.loaded)
             plan_module(sub, sub.tree.root_index)
     except InitSpecError as err:
         problem = str(err)

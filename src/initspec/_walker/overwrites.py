@@ -64,6 +64,12 @@ def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], d
     """The writes of ``op`` in reverse order, leaving out tensors in ``written`` (and adding the rest)."""
     out: list[Step] = []
     indices, p = op.indices, len(op.indices) - 1
+    names, nodes, init, source = (
+        tree.names,
+        tree.nodes,
+        op.init,
+        op.source,
+    )  # the hot loop of skip_overwritten
     while p >= 0:
         free = done.last_free(indices[p])
         if free < indices[0]:
@@ -72,10 +78,14 @@ def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], d
             p = bisect.bisect_right(indices, free) - 1
             continue
         weight, bias = tree.tensors(free)
-        for tensor, role in ((bias, "bias"), (weight, "weight")):
-            if tensor is not None and id(tensor) not in written:
-                written.add(id(tensor))
-                out.append(_node_step(tree, prefix, free, tensor, role, op))  # type: ignore[arg-type]
+        if bias is not None and id(bias) not in written:
+            written.add(id(bias))
+            name = names.get(id(bias)) or join(nodes[free].path, "bias")
+            out.append(Step(prefix + name, bias, "bias", init, source))
+        if weight is not None and id(weight) not in written:
+            written.add(id(weight))
+            name = names.get(id(weight)) or join(nodes[free].path, "weight")
+            out.append(Step(prefix + name, weight, "weight", init, source))
         done.mark(free)
         p -= 1
     return out

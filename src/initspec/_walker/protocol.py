@@ -188,7 +188,40 @@ def _same(snapshot: object, raw: object) -> bool:
 
 
 def _store(module: nn.Module, raw: object) -> _State:
-    cfgs = parse_init_cfg(named_types(raw) or None)  # {} and [] configure nothing, as in mmengine
-    state = _State(copy.deepcopy(raw), cfgs, lint_init_cfg(cfgs))
+    key = _plain_key(raw)
+    parsed = _PARSED.get(key) if key is not None else None
+    if parsed is None:
+        cfgs = parse_init_cfg(named_types(raw) or None)  # {} and [] configure nothing, as in mmengine
+        parsed = (cfgs, lint_init_cfg(cfgs))
+        if key is not None:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+    state = _State(copy.deepcopy(raw), *parsed)
     module.__dict__[_STATE] = state
     return state
+
+
+_PARSED: dict[tuple[int, str], tuple[tuple[InitializerConfig, ...], list[Problem]]] = {}
+_PARSED_MAX: Final = 256
+_PLAIN: Final = (str, int, float, bool, type(None))
+
+
+def _plain_key(raw: object) -> tuple[int, str] | None:
+    """A key for ``raw`` when it is made of plain data only (dicts, lists, strings, numbers), else ``None``.
+
+    Equal plain configs (2,000 blocks built with one ``init_cfg``) then share one parse: one tuple of frozen
+    config objects, so the plan checks a rule once per tensor kind instead of once per block. ``repr`` keeps
+    ``1``, ``1.0`` and ``True`` apart, and the registry's version keeps a later registration from being missed.
+    """
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif type(item) not in _PLAIN:
+            return None
+    return INITIALIZERS.version, repr(raw)

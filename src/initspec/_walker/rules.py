@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -36,14 +36,25 @@ class MatchOp(NamedTuple):
 
 
 Op = MatchOp | CallStep | list[Step]
+Loaded = dict[tuple[str, str], dict[str, Any]]
+"""Checkpoints read in one run, by (source, map_location): the dry run of model code and its run share them."""
 
 
 class PlanBuilder:
     """Collects the operations for one root module; every error is raised before anything is written."""
 
-    def __init__(self, root: nn.Module, *, strict: bool, prefix: str = "", tree: Tree | None = None) -> None:
+    def __init__(
+        self,
+        root: nn.Module,
+        *,
+        strict: bool,
+        prefix: str = "",
+        tree: Tree | None = None,
+        loaded: Loaded | None = None,
+    ) -> None:
         self.tree = Tree(root) if tree is None else tree
         self.strict, self.prefix = strict, prefix
+        self.loaded: Loaded = {} if loaded is None else loaded  # checkpoints read in this run, read once
         self.ops: list[Op] = []
         self.marks: list[nn.Module] = []
         self.unmatched: list[UnmatchedLayer] = []
@@ -51,6 +62,7 @@ class PlanBuilder:
         self._visited: set[int] = set()
         self.model_code: list[tuple[nn.Module, str, str | None]] = []
         self._passed: set[tuple[object, ...]] = set()
+        self._seen: dict[tuple[object, ...], InitializerConfig] = {}
 
     def full(self, path: str) -> str:
         """``path`` as seen from the model's root (nested ``init_weights`` calls plan a subtree)."""
@@ -120,10 +132,18 @@ class PlanBuilder:
         source: Source,
     ) -> None:
         """``check_write`` of a module's weight or bias, once per verdict key (nested rules repeat them)."""
+        seen = (
+            id(cfg),
+            kind,
+            role,
+        )  # one config object (equal configs share one, see protocol): no key needed
+        if seen in self._seen:
+            return
         key = check_key(cfg, kind, role)
         if key not in self._passed:
             check_write(join(path, role), kind, role, cfg, source)
             self._passed.add(key)
+        self._seen[seen] = cfg  # holding cfg keeps its id from being reused during the plan
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         if not is_glob(override.name):
@@ -188,7 +208,7 @@ class PlanBuilder:
         if supplies_module(self, path, module, cfg.checkpoint):
             return  # the Runner's load_from/resume overwrites all of it: never read or download it
         try:
-            checkpoint = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
+            checkpoint = self._read(cfg)
             state = extract_state_dict(
                 checkpoint, prefix=cfg.prefix, revise_keys=cfg.revise_keys, source=cfg.checkpoint
             )
@@ -198,7 +218,8 @@ class PlanBuilder:
         if match.incompatible:  # mmengine would drop data silently or fail mid-copy: never load them
             listed = "; ".join(problem for _, problem in match.incompatible[:5])
             raise InitPlanError(
-                f"{source.label}: checkpoint {cfg.checkpoint} holds tensors that cannot load: {listed}"
+                f"{source.label}: checkpoint {cfg.checkpoint} cannot load into the model: {listed}; "
+                "nothing was written"
             )
         if not match.ok and cfg.strict:
             raise InitPlanError(f"{source.label} (strict=True): {match.describe(cfg.checkpoint)}")
@@ -228,6 +249,12 @@ class PlanBuilder:
                 for k, v in match.loadable.items()
             ]
         )
+
+    def _read(self, cfg: PretrainedInit) -> dict[str, Any]:
+        key = (cfg.checkpoint, str(cfg.map_location))
+        if key not in self.loaded:
+            self.loaded[key] = load_checkpoint(cfg.checkpoint, map_location=cfg.map_location)
+        return self.loaded[key]
 
     # -- lints ---------------------------------------------------------------------------------------------
     def lint(self, message: str) -> None:

@@ -23,7 +23,7 @@ from typing import Final, Literal
 import torch
 
 from initspec._errors import InitWarning
-from initspec._walker.shards import local_view
+from initspec._shards import local_view
 
 __all__ = [
     "BLOCK",

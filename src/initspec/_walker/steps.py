@@ -8,8 +8,9 @@ from typing import Literal, NamedTuple
 
 import torch
 
+from initspec._checkpoint.copy import copy_loaded
 from initspec._errors import InitPlanError, format_loc
-from initspec._walker.shards import holds_no_data, is_sharded, local_view, slice_of
+from initspec._shards import holds_no_data, is_sharded, local_view
 from initspec._walker.tree import join
 from initspec._walker.writers import write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
@@ -67,15 +68,22 @@ class Step:
     def run(self, seed: int | None) -> None:
         """Perform the write; tensors on the meta device are skipped, since they hold no data."""
         tensor = self.tensor
-        if holds_no_data(tensor) or self.role == "external":
+        if not self.writes:
+            return
+        sharded = is_sharded(tensor)
+        if tensor.is_meta or (sharded and holds_no_data(tensor)):
             return
         if self.role == "load" and self.loaded is not None:
-            local, _, offset = local_view(tensor)
-            local.copy_(slice_of(self.loaded, local, offset))
+            copy_loaded(tensor, self.loaded)
         elif self.role == "bias" and isinstance(self.init, BaseInit):
-            local_view(tensor)[0].fill_(self.init.bias_value)
+            (local_view(tensor)[0] if sharded else tensor).fill_(self.init.bias_value)
         else:
             write_weight(self.init, tensor, seed, self.name)
+
+    @property
+    def writes(self) -> bool:
+        """False for an ``external`` step: the checkpoint the Runner loads after init writes that tensor."""
+        return self.role != "external"
 
     @property
     def needs_seed(self) -> bool:
@@ -100,7 +108,7 @@ class CallStep:
 
 def require_seed_for_shards(steps: list[Step | CallStep]) -> None:
     """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
-    sharded = [s.name for s in steps if isinstance(s, Step) and s.needs_seed]
+    sharded = [s.name for s in steps if isinstance(s, Step) and is_sharded(s.tensor) and s.needs_seed]
     if sharded:
         listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
         msg = (

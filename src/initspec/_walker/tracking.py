@@ -6,7 +6,8 @@ While a :class:`CallStep` runs a module's own ``init_weights``, every in-place t
 library function on the stack (``mmengine.model.weight_init.normal_init``, ``torch.nn.init.trunc_normal_``).
 initspec's own steps, run by a nested ``super().init_weights()``, pause the log and record themselves, so
 every tensor's last writer is known exactly. Nothing reads tensor values; on the meta device, where views
-share no storage, only writes to the tensor objects themselves are seen.
+share no storage, only writes to the tensor objects themselves are seen. Given the run's transaction
+journal, the log hands it each written tensor before the write happens, so only written tensors are copied.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import torch
 from torch.overrides import TorchFunctionMode
+
+if TYPE_CHECKING:
+    from initspec._walker.transaction import Journal
 
 __all__ = ["Credit", "WriteLog"]
 
@@ -27,14 +31,17 @@ Credit = tuple[str, dict[str, Any], str]
 
 _LIBRARIES: Final = ("torch.", "initspec.", "mmengine.", "mmcv.", "numpy.")
 _FRAMES: Final = 48
+_DATA: Final = torch.Tensor.data  # the descriptor whose __set__ is ``weight.data = other``
 
 
 class WriteLog(TorchFunctionMode):
     """Logs ``(tensor name, credit)`` for each in-place write to a named tensor, in order."""
 
-    def __init__(self, tensors: list[tuple[str, torch.Tensor]]) -> None:
+    def __init__(self, tensors: list[tuple[str, torch.Tensor]], journal: Journal | None = None) -> None:
         super().__init__()
         self.events: list[tuple[str, Credit]] = []
+        self._journal = journal
+        self._tensors = dict(tensors)
         self._by_id: dict[int, list[str]] = {}
         self._by_storage: dict[int, list[str]] = {}
         for name, tensor in tensors:
@@ -62,10 +69,6 @@ class WriteLog(TorchFunctionMode):
         finally:
             self._paused -= 1
 
-    def start(self, path: str, module: torch.nn.Module) -> None:
-        """Credit every write from now on to ``module``'s own code (a model-code root after its run)."""
-        self._owners.append((path, type(module).__name__))
-
     def record(self, name: str, credit: Credit) -> None:
         self.events.append((name, credit))
 
@@ -79,14 +82,28 @@ class WriteLog(TorchFunctionMode):
                 target = args[0] if args else kwargs.get("tensor")
                 if isinstance(target, torch.Tensor):
                     self._log(target, name)
+            elif isinstance(out := kwargs.get("out"), torch.Tensor):  # torch.randn(..., out=weight)
+                self._log(out, name)
+            elif name == "__set__" and getattr(func, "__self__", None) is _DATA and args:  # w.data = other
+                self._save(self._names(args[0]))
         return func(*args, **kwargs)
 
-    def _log(self, target: torch.Tensor, op: str) -> None:
+    def _names(self, target: torch.Tensor) -> list[str]:
         names = self._by_id.get(id(target))
         if names is None and not target.is_meta and target.layout == torch.strided:
             names = self._by_storage.get(target.untyped_storage().data_ptr())
+        return names or []
+
+    def _save(self, names: list[str]) -> None:
+        if self._journal is not None:
+            for name in names:
+                self._journal.save(self._tensors[name])
+
+    def _log(self, target: torch.Tensor, op: str) -> None:
+        names = self._names(target)
         if not names:
             return
+        self._save(names)
         path, cls = self._owners[-1]
         credit: Credit = (_caller(op), {}, f"user-defined init_weights of {cls} ({path or '<root>'})")
         self.events += [(name, credit) for name in names]

@@ -1,55 +1,70 @@
 """The transaction around code initspec does not control: model ``init_weights`` and registered writers.
 
 The plan checks every write it makes itself before the first one, so built-in writes cannot fail part-way.
-Model code run by a :class:`CallStep` and a registered initializer's apply function can; before the run,
-every tensor the plan writes, and every tensor under a module whose model code runs, is copied, and on any exception (``KeyboardInterrupt`` included) every copied
-tensor is restored before the exception propagates. The cost is one copy of those tensors, only when the
-plan holds such code.
+Model code run by a :class:`CallStep` and a registered initializer's apply function can. So when the plan
+holds such code, the run keeps a :class:`Journal`: each tensor is copied just before its first write (a
+step's tensor before the step runs; a tensor model code writes when the write log sees the in-place call,
+which is before it happens), and on any exception (``KeyboardInterrupt`` included) every copied tensor is
+written back before the exception propagates. A tensor nothing writes is never copied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 
-from initspec._walker.shards import holds_no_data
+from initspec._shards import holds_no_data
 from initspec._walker.steps import CallStep, Step
 from initspec._walker.writers import is_builtin
 
-__all__ = ["restore", "save"]
-
-Saved = list[tuple[torch.Tensor, torch.Tensor]]
+__all__ = ["Journal", "journal_for"]
 
 
-def save(steps: Sequence[Step | CallStep]) -> Saved | None:
-    """Copies of the tensors that code outside initspec may write during ``steps``; ``None`` if none may."""
-    if not _uncontrolled(steps):
-        return None
-    tensors: dict[int, torch.Tensor] = {}
-    for step in steps:
-        if isinstance(step, CallStep):
-            tensors.update((id(t), t) for t in step.module.state_dict(keep_vars=True).values())
-        elif step.role != "external":  # written by a load after init, not by this plan
-            tensors[id(step.tensor)] = step.tensor
+class Journal:
+    """A copy of each tensor taken just before its first write in the run, to write back on failure."""
+
+    def __init__(self) -> None:
+        self._saved: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def __len__(self) -> int:
+        return len(self._saved)
+
+    def save(self, tensor: torch.Tensor) -> None:
+        """Copy ``tensor`` unless it was copied already in this run (or holds no data)."""
+        if id(tensor) not in self._saved and not holds_no_data(tensor):
+            self._saved[id(tensor)] = (tensor, _copy(tensor))
+
+    @contextmanager
+    def guard(self) -> Iterator[Journal]:
+        """Restore every saved tensor when the block raises, then let the exception propagate."""
+        try:
+            yield self
+        except BaseException:
+            self.restore()
+            raise
+
+    def restore(self) -> None:
+        """Write every saved copy back."""
+        with torch.no_grad():
+            for tensor, copy in self._saved.values():
+                tensor.copy_(copy)
+
+
+def _copy(tensor: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        return [(t, t.detach().clone()) for t in tensors.values() if not holds_no_data(t)]
+        return tensor.detach().clone()
 
 
-def _uncontrolled(steps: Sequence[Step | CallStep]) -> bool:
+def journal_for(steps: Sequence[Step | CallStep]) -> Journal | None:
+    """A journal when ``steps`` run code outside initspec (model code, a registered writer), else ``None``."""
     seen: set[int] = set()
     for step in steps:
         if isinstance(step, CallStep):
-            return True
+            return Journal()
         if id(step.init) not in seen:
             seen.add(id(step.init))
             if step.role == "weight" and not is_builtin(step.init):
-                return True
-    return False
-
-
-def restore(saved: Saved) -> None:
-    """Write every saved copy back."""
-    with torch.no_grad():
-        for tensor, copy in saved:
-            tensor.copy_(copy)
+                return Journal()
+    return None

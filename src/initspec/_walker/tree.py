@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from initspec._errors import InitPlanError
+from initspec._shards import holds_no_data
 
-__all__ = ["Node", "TensorKind", "Tree", "attr", "children", "class_names", "join", "resolve_target"]
+__all__ = ["Node", "TensorKind", "Tree", "along", "attr", "children", "class_names", "join", "resolve_target"]
 
 _MISSING = object()
 
@@ -21,12 +22,32 @@ def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def along(root: nn.Module, path: str) -> list[object]:
+    """What a dotted ``path`` passes through from ``root``: ``root``, then the value of each part in turn.
+
+    The one lookup by dotted name, for override names and for ``explain``'s ``model.<path>.init_cfg``: it
+    stops at the first part that is missing (or ``None``), or below a value that is not a module, so the
+    path resolved in full exactly when the list is one longer than the path has parts.
+    """
+    out: list[object] = [root]
+    for part in path.split(".") if path else ():
+        parent = out[-1]
+        if not isinstance(parent, nn.Module):
+            break
+        value = parent._modules.get(part) if part in parent._modules else attr(parent, part)
+        if value is None:
+            break
+        out.append(value)
+    return out
+
+
 def resolve_target(module: nn.Module, name: str) -> nn.Module | torch.Tensor | None:
     """The submodule or tensor that an override ``name`` (possibly dotted) designates, or ``None``."""
-    obj: object = module
-    for part in name.split("."):
-        obj = getattr(obj, part, None)
-    return obj if isinstance(obj, nn.Module | torch.Tensor) else None
+    found = along(module, name)
+    target = found[-1]
+    if len(found) == name.count(".") + 2 and isinstance(target, nn.Module | torch.Tensor):
+        return target
+    return None
 
 
 _CLASS_NAMES: dict[type, frozenset[str]] = {}
@@ -138,6 +159,10 @@ class Tree:
             if tensor is not None and id(tensor) not in self.names:
                 self.names[id(tensor)] = name = f"{path}.{key}" if path else key
                 out.append((name, tensor))
+
+    def meta_only(self) -> bool:
+        """Whether every parameter is on the meta device (so nothing can be written: it is planned only)."""
+        return bool(self.params) and all(holds_no_data(tensor) for _, tensor in self.params)
 
     @property
     def root_index(self) -> int:

@@ -15,8 +15,8 @@ import torch
 
 from initspec import _maths as M
 from initspec import functional as F
+from initspec._shards import is_sharded, local_view, slice_of
 from initspec._walker.seeded import Base, Scale, Transform, fill_seeded, generator_for
-from initspec._walker.shards import local_view, slice_of
 from initspec.configs import (
     INITIALIZERS,
     Caffe2XavierInit,
@@ -72,15 +72,16 @@ def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None
     slice, which costs the full tensor's memory on each rank.
     """
     writer = writer_of(init)
-    local, shape, offset = local_view(tensor)
+    sharded = is_sharded(tensor)
     if writer.fills_local:
-        writer.fill(init, local, None)
+        writer.fill(init, local_view(tensor)[0] if sharded else tensor, None)
     elif seed is not None and writer.stream is not None:
         base, transform = writer.stream(init)
         fill_seeded(tensor, base, transform, seed, name)
-    elif local is tensor:
-        writer.fill(init, tensor, generator_for(seed, name, tensor.device))
+    elif not sharded:
+        writer.fill(init, tensor, None if seed is None else generator_for(seed, name, tensor.device))
     else:
+        local, shape, offset = local_view(tensor)
         full = torch.empty(shape, dtype=local.dtype, device=local.device)
         writer.fill(init, full, generator_for(seed, name, local.device))
         local.copy_(slice_of(full, local, offset))

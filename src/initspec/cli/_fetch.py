@@ -47,10 +47,10 @@ def run_fetch(paths: Sequence[str], *, dry_run: bool, out: TextIO, err: TextIO) 
 
 def _fetch_one(item: _Named, seen: set[str], dry_run: bool, out: TextIO, err: TextIO) -> int:
     """Fetch, or list, one named checkpoint unless its URL was seen already; 1 when it fails."""
-    from initspec._checkpoint_io import format_problem
-    from initspec._download import download_timeout, fetch
+    from initspec._checkpoint.download import download_timeout, fetch
+    from initspec._checkpoint.formats import format_problem
+    from initspec._checkpoint.sources import download_target, download_url
     from initspec._errors import CheckpointError
-    from initspec._sources import download_target, download_url
 
     try:
         url = download_url(item.source)

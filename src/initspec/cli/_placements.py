@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from initspec._checkpoint.sources import download_target
 from initspec._errors import InitConfigError, did_you_mean, format_loc
-from initspec._sources import download_target
 from initspec._walker import protocol
+from initspec._walker.tree import along
 from initspec.cli._validate import skipped_inside
 from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of
 from initspec.cli.emit import text
@@ -179,21 +180,22 @@ def _place_one(
 
 def _module_at(model: nn.Module, path: str) -> tuple[nn.Module | None, str]:
     """The submodule at ``path``, or ``None`` and why: the closest names where the path leaves the model."""
-    module = model
-    walked: list[str] = []
-    for part in path.split(".") if path else []:
-        children = dict(module.named_children())
-        if part not in children:
-            at = ".".join(walked) or "the model"
-            names = ", ".join(children) or "none"
-            hint = did_you_mean(part, children)
-            return (
-                None,
-                f"{at} ({type(module).__name__}) has no submodule '{part}'{hint}; its children: {names}",
-            )
-        module = children[part]
-        walked.append(part)
-    return module, ""
+    from torch import nn
+
+    found = along(model, path)
+    parts = path.split(".") if path else []
+    depth = next((i for i, obj in enumerate(found) if not isinstance(obj, nn.Module)), len(found))
+    if depth == len(parts) + 1:
+        return cast("nn.Module", found[-1]), ""
+    module = cast("nn.Module", found[depth - 1])
+    children = dict(module.named_children())
+    at = ".".join(parts[: depth - 1]) or "the model"
+    names = ", ".join(children) or "none"
+    hint = did_you_mean(parts[depth - 1], children)
+    return (
+        None,
+        f"{at} ({type(module).__name__}) has no submodule '{parts[depth - 1]}'{hint}; its children: {names}",
+    )
 
 
 def _unreached_at(model: nn.Module, path: str) -> str:
@@ -204,14 +206,12 @@ def _unreached_at(model: nn.Module, path: str) -> str:
     """
     if not path:
         return ""
-    if not hasattr(model, "init_weights"):
+    if not protocol.has_init_weights(model):
         return f"the model ({type(model).__name__}) has no init_weights"
-    module, walked = model, []
-    for part in path.split(".")[:-1]:
-        module = module.get_submodule(part)
-        walked.append(part)
-        if not hasattr(module, "init_weights"):
-            name = ".".join(walked)
+    parts = path.split(".")
+    for depth, module in enumerate(along(model, path)[1:-1], start=1):
+        if not protocol.has_init_weights(cast("nn.Module", module)):
+            name = ".".join(parts[:depth])
             return (
                 f"its parent '{name}' ({type(module).__name__}) has no init_weights, so mmengine skips it too; "
                 "make the parent a BaseModule (initspec.ModuleList, mmengine's ModuleList)"

@@ -86,7 +86,6 @@ class InitializerRegistry:
         self._classes[name] = cls
         self._writers[name] = writer
         self._version += 1
-        self._version += 1
 
     def remove(self, name: str) -> None:
         """Forget a registered type (for tests and plugin reloads)."""

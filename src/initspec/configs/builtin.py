@@ -273,8 +273,8 @@ class PretrainedInit(InitializerConfig):
         "Pretrained loads into the whole module and takes no 'layer', 'bias' or 'bias_prob'"
     )
     checkpoint: str = Field(
-        description="Path or URL of the checkpoint: a local path, file://, http(s)://, torchvision://NAME "
-        "or open-mmlab://NAME. '' is a placeholder to set before init_weights: it validates (initspec "
+        description="Path or URL of the checkpoint: a local path, file://, http(s)://, torchvision://NAME, "
+        "open-mmlab://NAME or mmcls://NAME. '' is a placeholder to set before init_weights: it validates (initspec "
         "validate warns, IS205) and applying it raises CheckpointError before any write.",
     )
     prefix: str | None = Field(

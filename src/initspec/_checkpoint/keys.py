@@ -1,4 +1,4 @@
-"""Revising checkpoint keys (``revise_keys``), and the one-line fix suggested when most keys do not match."""
+"""Checkpoint keys: the ``prefix`` selection, ``revise_keys``, and the one-line fix when most keys do not match."""
 
 from __future__ import annotations
 
@@ -7,13 +7,35 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeVar
 
-from initspec._errors import CheckpointError
+from initspec._errors import CheckpointError, did_you_mean
 
-__all__ = ["key_hint", "revise"]
+__all__ = ["key_hint", "revise", "select"]
 
 T = TypeVar("T")
+_MODULE_PREFIX: Final = re.compile(r"^module\.")
 _MOSTLY: Final = 0.5
 """A hint is given when more than this share of the checkpoint's keys is unexpected."""
+
+
+def select(tensors: dict[str, T], prefix: str | None, source: str) -> dict[str, T]:
+    """The keys under ``prefix`` with it removed (a missing trailing dot is added); without one, the keys with
+    a leading ``module.`` (left by ``DataParallel``) removed."""
+    if prefix is None:
+        return {_MODULE_PREFIX.sub("", key): value for key, value in tensors.items()}
+    return _under_prefix(tensors, prefix if prefix.endswith(".") else prefix + ".", source)
+
+
+def _under_prefix(tensors: dict[str, T], prefix: str, source: str) -> dict[str, T]:
+    selected = {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
+    if selected:
+        return selected
+    heads = sorted({key.split(".", 1)[0] for key in tensors})
+    hint = did_you_mean(prefix.rstrip("."), heads)
+    msg = (
+        f'{source}: prefix "{prefix}" matches no key in the checkpoint; its top-level prefixes are: '
+        f"{', '.join(heads) or '(none, it holds no tensors)'}{hint}"
+    )
+    raise CheckpointError(msg)
 
 
 def revise(tensors: Mapping[str, T], rules: Sequence[tuple[str, str]], source: str) -> dict[str, T]:

@@ -1,8 +1,9 @@
 """Where a checkpoint comes from: a path, a ``file://`` or ``http(s)://`` URL, or a model-zoo name.
 
-Model-zoo names (``torchvision://``, ``open-mmlab://``) are looked up in the JSON tables shipped in
-``initspec/hub/``, with ``$INITSPEC_HOME/open_mmlab.json`` merged over mmengine's; URLs are downloaded into
-``$INITSPEC_HOME/checkpoints`` (default ``torch.hub.get_dir()/checkpoints``) by ``_download``.
+Model-zoo names (``torchvision://``, ``open-mmlab://``, ``mmcls://``) are looked up in the JSON tables shipped
+in ``initspec/hub/``, with ``$INITSPEC_HOME/open_mmlab.json`` and ``$INITSPEC_HOME/mmcls.json`` merged over
+mmengine's; URLs are downloaded into ``$INITSPEC_HOME/checkpoints`` (default
+``torch.hub.get_dir()/checkpoints``) by ``download``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import os
 from importlib import resources
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 import torch.hub
 
-from initspec._checkpoint_io import format_problem
-from initspec._download import download_timeout, fetch
+from initspec._checkpoint.download import download_timeout, fetch
+from initspec._checkpoint.formats import format_problem
 from initspec._errors import CheckpointError, did_you_mean, short_repr
 
 __all__ = ["download_target", "download_url", "resolve"]
@@ -27,7 +28,10 @@ _HUB_SCHEMES: Final[dict[str, str]] = {
     "torchvision://": "torchvision",
     "open-mmlab://": "open_mmlab",
     "openmmlab://": "open_mmlab",
+    "mmcls://": "mmcls",
 }
+_USER_TABLES: Final = ("open_mmlab", "mmcls")
+"""The tables a user file ``$INITSPEC_HOME/<table>.json`` is merged over, as mmengine's ``$MMENGINE_HOME``."""
 
 
 def resolve(source: str, timeout: float | None) -> Path:
@@ -53,7 +57,7 @@ def download_target(source: str) -> Path | None:
             break
     if not source.startswith(("http://", "https://")):
         return None
-    filename = Path(urlparse(source).path).name
+    filename = _file_name(source)
     return _home() / "checkpoints" / filename if filename else None
 
 
@@ -114,8 +118,8 @@ def _hub_table(table: str) -> tuple[dict[str, str], str]:
     """The merged name -> URL table, and a phrase saying where it came from."""
     names = _shipped_table(table)
     where = f"initspec/hub/{table}.json"
-    if table == "open_mmlab":
-        user_path = _home() / "open_mmlab.json"
+    if table in _USER_TABLES:
+        user_path = _home() / f"{table}.json"
         names = {**names, **_user_table(user_path)}
         where += f" and {user_path}"
     return names, where
@@ -132,9 +136,27 @@ def _hub_url(table: str, scheme: str, name: str) -> str:
 
 def _download(url: str, timeout: float | None) -> Path:
     """Download ``url`` into the cache once (verified first); later calls check and reuse the cached file."""
-    filename = Path(urlparse(url).path).name
-    if not filename:
-        msg = f"cannot download checkpoint {url}: the URL does not end in a file name"
+    filename = _file_name(url)
+    if filename is None:
+        msg = (
+            f"cannot download checkpoint {short_repr(url)}: the last segment of its path is "
+            f"{short_repr(_last_segment(url))}, not a file name; end the URL with the file's name "
+            "(https://host/path/model.pth). Nothing was requested"
+        )
         raise CheckpointError(msg)
     target = _home() / "checkpoints" / filename
     return fetch(url, target, timeout=download_timeout(timeout), verify=format_problem)
+
+
+def _last_segment(url: str) -> str:
+    return urlparse(url).path.rsplit("/", 1)[-1]
+
+
+def _file_name(url: str) -> str | None:
+    """The cache file name of ``url``: the last segment of its path, or ``None`` when that names no file.
+
+    ``http://host/good/`` (empty), ``http://host/x/..`` and ``http://host/x/.`` (also percent-encoded) name
+    a folder, so they are refused before any request.
+    """
+    segment = _last_segment(url)
+    return None if unquote(segment) in ("", ".", "..") else segment

@@ -11,6 +11,7 @@ from typing import Final, Literal, TextIO
 
 from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
+from initspec.cli._buildfindings import BuildOptions, add_build_findings, is_model_config
 from initspec.cli._codes import lint_code, problem_code
 from initspec.cli._gc import collector_paused
 from initspec.cli._output import (
@@ -61,6 +62,7 @@ class Options:
     strict: bool = False
     target: Target = "initspec"
     max_bytes: int | None = None
+    build: BuildOptions | None = None  # --build: also build each model config and check it plan-time
 
 
 def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: TextIO, err: TextIO) -> int:
@@ -77,6 +79,12 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
     checked = _Checked(options)
     with collector_paused():  # what the run builds lives until it ends: full passes would re-scan it all
         on_large_stack(_check_files, loader, files, checked, results)  # one parse thread for the run
+        if options.build is not None:
+            try:
+                add_build_findings(checked.models, options.build, options.strict, results, err)
+            except UsageError as error:
+                print(f"initspec validate: error: {error}", file=err)
+                return 2
         apply_suppressions(results, loader, settings, strict=options.strict)
     emit(results, fmt, out, err)
     return results.exit_code()
@@ -142,6 +150,8 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
     except DocumentError as error:
         results.add(document_error(error))
         return
+    if checked.options.build is not None and is_model_config(doc):
+        checked.models.append(doc)
     found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
     found += [notice_diagnostic(doc, notice) for notice in doc.notices if _relevant(notice.loc)]
     for loc, raw in find_init_cfgs(doc.data, checked.found):
@@ -187,6 +197,7 @@ class _Checked:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.models: list[Document] = []  # the model configs, for --build
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
 

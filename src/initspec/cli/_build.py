@@ -30,6 +30,7 @@ __all__ = ["BuildError", "RawFinding", "build_and_check", "build_model", "check_
 
 _NEVER_APPLIED: Final = re.compile(r"init_cfg of '(?P<where>[^']*)' \((?P<cls>\w+)\) was never applied")
 _LISTED_KINDS: Final = 8
+_ON_CPU: Final = 1024  # elements: below this, a tensor made while building is a real CPU tensor
 _REFUSED: Final = "initspec builds models offline: no download is made while building or checking a model"
 
 
@@ -100,9 +101,32 @@ def build_model(config: str, scope: str | None = None) -> nn.Module:
         if registry.scope != name:
             msg = f"no mmengine registry has the scope {name!r}; install the package or pass --scope NAME"
             raise BuildError(msg)
-        with torch.device("meta"):
+        with _mostly_meta():
             built: nn.Module = registry.build(model)
     return built
+
+
+def _mostly_meta() -> Any:
+    """Like ``torch.device('meta')``, except that a tensor of at most ``_ON_CPU`` elements is made on the CPU.
+
+    Model constructors compute small schedules and read them back (``[x.item() for x in torch.linspace(0,
+    rate, depth)]`` for drop-path rates), which a meta tensor cannot do; every weight of any size stays meta.
+    """
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._device import _device_constructors
+
+    constructors = _device_constructors()
+
+    class MostlyMeta(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            kwargs = kwargs or {}
+            if func in constructors and kwargs.get("device") is None:
+                made = func(*args, **{**kwargs, "device": "meta"})
+                if not hasattr(made, "numel") or made.numel() > _ON_CPU:
+                    return made
+            return func(*args, **kwargs)
+
+    return MostlyMeta()
 
 
 def _register_all(scope: str) -> None:

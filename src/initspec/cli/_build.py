@@ -43,6 +43,7 @@ class RawFinding(TypedDict):
 
     code: str
     module: str  # the module's dotted path in the model, "" for the root
+    init_cfg: object  # the init_cfg the module holds, as plain dicts and lists
     cls: str
     cls_module: str
     index: int | None  # which init_cfg entry; None for the whole init_cfg
@@ -165,7 +166,8 @@ def _check_module(model: nn.Module, path: str, module: nn.Module) -> list[RawFin
     raw = getattr(module, "init_cfg", None)
     gap = _unreached_at(model, path)
     if gap:
-        return [_finding("IS208", path, module, None, [], f"{_label(raw, None)} is never applied: {gap}")]
+        message = f"init_cfg of '{path}' ({type(module).__name__}) is never applied: {gap}"
+        return [_finding("IS208", path, module, None, [], message)]
     found: list[RawFinding] = []
     for index, cfg in enumerate(cfgs):
         found += _check_entry(path, module, raw, index, cfg)
@@ -188,7 +190,8 @@ def _check_entry(
     except CheckpointError as err:
         return [_finding("IS209", path, module, index, _key(cfg, "prefix"), f"{label} of {where}: {err}")]
     except InitPlanError as err:
-        message = f"{label} does not fit {where}: {err}; mmengine raises this in init_weights, mid-run"
+        why = str(err).replace("'<root>'", f"'{path}'") if path else str(err)
+        message = f"{label} does not fit {where}: {why}; mmengine raises this in init_weights, mid-run"
         return [_finding("IS207", path, module, index, [], message)]
     layers = getattr(cfg, "layer", ())
     if not layers or {miss.layer for miss in unmatched} != set(layers):
@@ -244,6 +247,7 @@ def _finding(
         module=path,
         cls=cls.__name__,
         cls_module=cls.__module__,
+        init_cfg=_plain(getattr(module, "init_cfg", None)),
         index=index,
         within=[*([] if index is None else [index]), *within],
         message=message,

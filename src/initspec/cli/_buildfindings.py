@@ -9,13 +9,14 @@ is reported once, at the base, with the number of configs it affects. Nothing he
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
 from initspec._errors import Problem
 from initspec.cli._output import Diagnostic, Results, Severity, display_path, problem_diagnostic
-from initspec.cli.documents import Document, Loc, location_of
+from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of
 
 __all__ = ["BuildOptions", "add_build_findings", "is_model_config"]
 
@@ -64,7 +65,7 @@ def add_build_findings(
     if missing:
         msg = f"--build needs {' and '.join(missing)}: pip install initspec[torch] mmengine, and the model package"
         raise UsageError(msg)
-    by_path = {str(doc.path): doc for doc in docs}
+    by_path = {str(doc.path): doc for doc in _to_build(docs, options.scope)}
     found = _Found()
 
     def on_result(config: str, result: dict[str, object]) -> None:
@@ -85,6 +86,16 @@ def add_build_findings(
         results.add(_counted(diagnostic, count) if count > 1 else diagnostic)
 
 
+def _to_build(docs: Sequence[Document], scope: str | None) -> list[Document]:
+    """The model configs to build: all, less the bases of others that name no scope (built through those)."""
+    bases = {os.path.realpath(origin) for doc in docs for origin in doc.origins.values() if origin != doc.path}
+    return [doc for doc in docs if scope or os.path.realpath(doc.path) not in bases or _names_scope(doc)]
+
+
+def _names_scope(doc: Document) -> bool:
+    return isinstance(doc.data, dict) and bool(doc.data.get("default_scope"))
+
+
 def _diagnostics(doc: Document, result: dict[str, object], strict: bool) -> list[Diagnostic]:
     error = result.get("error")
     if isinstance(error, str):
@@ -102,11 +113,29 @@ def _place(doc: Document, finding: dict[str, object], strict: bool) -> Diagnosti
     module = str(finding["module"])
     module_loc, whole = _model_loc(doc, module)
     cfg_loc = (*module_loc, "init_cfg")
-    raw = _value_at(doc.data, cfg_loc)
-    if whole and raw is not None:  # the config sets this module's init_cfg
+    raw = _value_at(doc.data, cfg_loc) if whole else None
+    if raw is None:  # built under another name (a list, a wrapper): the config's init_cfg that it holds
+        cfg_loc, raw = _holding(doc, finding.get("init_cfg"))
+    if raw is not None:  # the config sets this module's init_cfg
         problem = Problem(_within(finding), str(finding["message"]))
         return problem_diagnostic(severity, code, doc, cfg_loc, raw, problem)
     return _at_module(doc, module_loc, severity, code, finding)
+
+
+def _holding(doc: Document, held: object) -> tuple[Loc, object]:
+    """The one ``init_cfg`` under ``model`` in the config equal to ``held``, or ``((), None)``."""
+    if held is None:
+        return (), None
+    found = [(loc, raw) for loc, raw in find_init_cfgs(doc.data) if loc[:1] == ("model",) and _plain(raw) == held]
+    return found[0] if len(found) == 1 else ((), None)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _at_module(doc: Document, loc: Loc, severity: Severity, code: str, finding: dict[str, object]) -> Diagnostic:

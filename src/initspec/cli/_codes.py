@@ -35,11 +35,24 @@ CODES: Final[dict[str, Code]] = {
     "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),
     "IS204": Code("warning", "`layer` inside an override, which is ignored"),
     "IS205": Code("warning", "a placeholder `checkpoint=''`, to be set before init_weights"),
+    "IS206": Code(
+        "warning", "`--build`: a `layer` rule that matches no module of the built model, so it writes nothing"
+    ),
+    "IS207": Code(
+        "error", "`--build`: an init_cfg that does not fit the built model (an override name not there)"
+    ),
+    "IS208": Code("warning", "`--build`: an init_cfg that `init_weights` never applies"),
+    "IS209": Code(
+        "error", "`--build`: a cached Pretrained checkpoint that does not fit (a `prefix` matching no key)"
+    ),
     "IS301": Code("error", "an initspec extension mmengine does not take (`--target mmengine`)"),
     "IS401": Code("warning", "a YAML value that YAML 1.1 (PyYAML, mmengine) reads differently"),
     "IS501": Code("note", "a value that is only known when the config runs, skipped"),
     "IS502": Code("note", "an init_cfg not checked because a value inside it was skipped"),
     "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
+    "IS504": Code(
+        "note", "`--build`: a model config that could not be built or whose init_weights could not run"
+    ),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }
 

@@ -39,7 +39,8 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write(
         tmp_path,
         "cfg/layer.py",
-        head + "model = dict(\n    head=dict(type='Head', init_cfg=dict(type='Normal', layer='Conv', std=0.01)))\n",
+        head
+        + "model = dict(\n    head=dict(type='Head', init_cfg=dict(type='Normal', layer='Conv', std=0.01)))\n",
     )
     write(
         tmp_path,
@@ -50,12 +51,14 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write(
         tmp_path,
         "cfg/own.py",
-        head + "model = dict(own=dict(type='OwnInit', init_cfg=dict(type='Constant', val=1, layer='Linear')))\n",
+        head
+        + "model = dict(own=dict(type='OwnInit', init_cfg=dict(type='Constant', val=1, layer='Linear')))\n",
     )
     write(
         tmp_path,
         "cfg/hidden.py",
-        head + "model = dict(hidden=dict(type='Head', init_cfg=dict(type='Constant', val=1, layer='Conv2d')))\n",
+        head
+        + "model = dict(hidden=dict(type='Head', init_cfg=dict(type='Constant', val=1, layer='Conv2d')))\n",
     )
     write(tmp_path, "cfg/boom.py", head + "model = dict(head=dict(type='Boom'))\n")
     return tmp_path
@@ -157,8 +160,12 @@ def test_pretrained_prefix_that_matches_no_key_is_an_error(tree: Path) -> None:
 
 def test_a_hung_build_is_stopped_and_the_run_goes_on(tree: Path) -> None:
     """A constructor that never returns is killed at --build-timeout, a note says so, the other file is built."""
-    write(tree, "cfg/hang.py", "_base_ = ['./_base_/model.py', './_base_/runtime.py']\nmodel = dict(head=dict(type='Hang'))\n")
-    code, lines, err = _validate("--build-timeout", "20", "cfg/hang.py", "cfg/layer.py")
+    write(
+        tree,
+        "cfg/hang.py",
+        "_base_ = ['./_base_/model.py', './_base_/runtime.py']\nmodel = dict(head=dict(type='Hang'))\n",
+    )
+    _, lines, err = _validate("--build-timeout", "20", "cfg/hang.py", "cfg/layer.py")
     notes = [line for line in lines if "IS504" in line]
     assert notes == [
         "cfg/hang.py:2:1: note: IS504 model: not built, so its plan-time checks were not done: the build took "

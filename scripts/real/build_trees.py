@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import importlib.util
 import json
 import os
@@ -47,10 +48,8 @@ def model_configs(tree: Path) -> int:
 
     loader, count = Loader(), 0
     for path in sorted(tree.rglob("*.py")):
-        try:
+        with contextlib.suppress(DocumentError):
             count += is_model_config(loader.load(path))
-        except DocumentError:
-            pass
     return count
 
 
@@ -74,7 +73,10 @@ def run_one(package: str, jobs: int) -> dict[str, Any]:
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = json.loads(run.stdout)
+    try:
+        out = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        return {"tree": package, "error": f"exit {run.returncode}: {run.stderr[-3000:]}"}
     found = out["errors"] + out["warnings"] + out["skipped"]
     not_built = [d for d in found if d["code"] == "IS504" and d["message"].startswith("not built")]
     codes = collections.Counter(d["code"] for d in found if d["code"] in _BUILD_CODES)
@@ -98,7 +100,9 @@ _BUILD_CODES: Final = frozenset({"IS206", "IS207", "IS208", "IS209", "IS504"})
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trees", default=",".join(TREES))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="write every result to this file")

@@ -16,6 +16,7 @@ import inspect
 import os
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypedDict
 
@@ -70,22 +71,22 @@ def refuse_downloads() -> None:
     torch.hub.download_url_to_file = refused
 
 
-def build_model(config: str, scope: str | None = None) -> nn.Module:
+def build_model(config: str, scope: str | None = None, ready: Callable[[], None] | None = None) -> nn.Module:
     """``MODELS.build(cfg.model)`` of the config at ``config``, under ``torch.device('meta')``.
 
     The config runs (``mmengine.Config.fromfile``). The scope is ``scope`` or the config's ``default_scope``;
     its package registers its modules as its own tools do (``<scope>.utils.register_all_modules``, else the
     registry's ``locations``). ``initspec.mmengine.install()`` is in effect, so every BaseModule is initspec's.
+    ``ready()`` is called once the config is loaded and the package imported, as the build itself starts.
 
     Raises:
         BuildError: no scope, no ``model=dict(type=...)``, or no registry for the scope.
         Exception: whatever the config or the model's constructor raises.
     """
-    import torch
-    from mmengine.config import Config
-    from mmengine.registry import MODELS
-
     import initspec.mmengine
+
+    Config = importlib.import_module("mmengine.config").Config  # untyped: imported by name
+    MODELS = importlib.import_module("mmengine.registry").MODELS
 
     initspec.mmengine.install()
     cfg = Config.fromfile(config)
@@ -102,6 +103,8 @@ def build_model(config: str, scope: str | None = None) -> nn.Module:
         if registry.scope != name:
             msg = f"no mmengine registry has the scope {name!r}; install the package or pass --scope NAME"
             raise BuildError(msg)
+        if ready is not None:
+            ready()
         with _mostly_meta():
             built: nn.Module = registry.build(model)
     return built
@@ -305,16 +308,20 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def build_and_check(config: str, scope: str | None) -> dict[str, Any]:
+def build_and_check(
+    config: str, scope: str | None, ready: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """Build and check one config; any failure comes back as data (``{"error": "Type: message"}``)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = build_model(config, scope)
+            model = build_model(config, scope, ready)
     except Exception as err:
         return {"error": f"{type(err).__name__}: {_one_line(err)}"}
     try:
         findings, notes = check_built(model)
     except Exception as err:
-        return {"error": f"checking the built {type(model).__name__} raised {type(err).__name__}: {_one_line(err)}"}
+        return {
+            "error": f"checking the built {type(model).__name__} raised {type(err).__name__}: {_one_line(err)}"
+        }
     return {"findings": findings, "notes": notes, "model": type(model).__name__}

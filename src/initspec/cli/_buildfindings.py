@@ -88,7 +88,9 @@ def add_build_findings(
 
 def _to_build(docs: Sequence[Document], scope: str | None) -> list[Document]:
     """The model configs to build: all, less the bases of others that name no scope (built through those)."""
-    bases = {os.path.realpath(origin) for doc in docs for origin in doc.origins.values() if origin != doc.path}
+    bases = {
+        os.path.realpath(origin) for doc in docs for origin in doc.origins.values() if origin != doc.path
+    }
     return [doc for doc in docs if scope or os.path.realpath(doc.path) not in bases or _names_scope(doc)]
 
 
@@ -104,7 +106,9 @@ def _diagnostics(doc: Document, result: dict[str, object], strict: bool) -> list
     findings = raw if isinstance(raw, list) else []
     notes = result.get("notes")
     located = [_place(doc, finding, strict) for finding in findings if isinstance(finding, dict)]
-    return located + [_note(doc, note) for note in notes or () if isinstance(note, str)]
+    if isinstance(notes, list):
+        located += [_note(doc, note) for note in notes if isinstance(note, str)]
+    return located
 
 
 def _place(doc: Document, finding: dict[str, object], strict: bool) -> Diagnostic:
@@ -126,7 +130,9 @@ def _holding(doc: Document, held: object) -> tuple[Loc, object]:
     """The one ``init_cfg`` under ``model`` in the config equal to ``held``, or ``((), None)``."""
     if held is None:
         return (), None
-    found = [(loc, raw) for loc, raw in find_init_cfgs(doc.data) if loc[:1] == ("model",) and _plain(raw) == held]
+    found = [
+        (loc, raw) for loc, raw in find_init_cfgs(doc.data) if loc[:1] == ("model",) and _plain(raw) == held
+    ]
     return found[0] if len(found) == 1 else ((), None)
 
 
@@ -138,7 +144,9 @@ def _plain(value: object) -> object:
     return value
 
 
-def _at_module(doc: Document, loc: Loc, severity: Severity, code: str, finding: dict[str, object]) -> Diagnostic:
+def _at_module(
+    doc: Document, loc: Loc, severity: Severity, code: str, finding: dict[str, object]
+) -> Diagnostic:
     """A rule from package code: at the line that builds the module (or its nearest built ancestor)."""
     path, line, col = location_of(doc, loc)
     cls, where = finding["cls"], finding["cls_module"]
@@ -148,7 +156,9 @@ def _at_module(doc: Document, loc: Loc, severity: Severity, code: str, finding: 
         else f"the init_cfg {cls} is built with (set by package code, not this config)"
     )
     location = ".".join(str(part) for part in loc)
-    return Diagnostic(severity, code, display_path(path), line, col, location, f"{origin}: {finding['message']}", line)
+    return Diagnostic(
+        severity, code, display_path(path), line, col, location, f"{origin}: {finding['message']}", line
+    )
 
 
 def _not_built(doc: Document, error: str) -> Diagnostic:
@@ -186,7 +196,7 @@ def _value_at(data: object, loc: Loc) -> object:
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+            node = node[part]  # the same step on a list (mypy needs the int narrowed)
         else:
             return None
     return node

@@ -21,7 +21,7 @@ from typing import Any, Final, TextIO
 __all__ = ["Progress", "run_builds"]
 
 _BUILDS_PER_WORKER: Final = 40
-_START_TIMEOUT: Final = 300.0  # importing torch and a model package on a loaded machine
+_START_TIMEOUT: Final = 300.0  # importing torch, or a config and its model package, on a loaded machine
 
 Result = dict[str, Any]
 
@@ -34,6 +34,7 @@ class _Worker:
     task: str | None = None
     deadline: float = 0.0
     done: int = 0
+    building: bool = False  # the config is loaded and its package imported: --build-timeout runs
     started: float = field(default_factory=time.monotonic)
 
 
@@ -93,7 +94,8 @@ def _start(context: Any, scope: str | None, plugins: Sequence[str]) -> _Worker:
 
 
 def _send(worker: _Worker, config: str, timeout: float, progress: Progress) -> None:
-    worker.task, worker.deadline = config, time.monotonic() + timeout
+    """Send a config; ``--build-timeout`` starts once the worker says the build began (``"building"``)."""
+    worker.task, worker.deadline = config, time.monotonic() + _START_TIMEOUT
     worker.conn.send(config)
     progress.show(config)
 
@@ -106,7 +108,7 @@ def _wait_once(
     ready = wait([w.conn for w in workers], timeout=max(0.0, min(deadlines, default=now + 1) - now))
     for worker in workers:
         if worker.conn in ready:
-            _receive(worker, progress, on_result)
+            _receive(worker, timeout, progress, on_result)
         elif (worker.task is not None or not worker.ready) and time.monotonic() > _deadline(worker):
             _overran(worker, timeout, progress, on_result)
 
@@ -115,7 +117,9 @@ def _deadline(worker: _Worker) -> float:
     return worker.deadline if worker.ready else worker.started + _START_TIMEOUT
 
 
-def _receive(worker: _Worker, progress: Progress, on_result: Callable[[str, Result], None]) -> None:
+def _receive(
+    worker: _Worker, timeout: float, progress: Progress, on_result: Callable[[str, Result], None]
+) -> None:
     try:
         message = worker.conn.recv()
     except (EOFError, OSError):
@@ -125,10 +129,18 @@ def _receive(worker: _Worker, progress: Progress, on_result: Callable[[str, Resu
             from initspec.cli._validate import UsageError
 
             raise UsageError(f"--build: a build worker exited while starting (exit code {code})") from None
-        _finish(worker, {"error": f"the build worker died (exit code {code})", "cause": "crash"}, progress, on_result)
+        _finish(
+            worker,
+            {"error": f"the build worker died (exit code {code})", "cause": "crash"},
+            progress,
+            on_result,
+        )
         return
     if message == "ready":
         worker.ready = True
+        return
+    if message == "building":
+        worker.deadline, worker.building = time.monotonic() + timeout, True
         return
     if isinstance(message, dict) and "startup" in message:
         from initspec.cli._validate import UsageError
@@ -139,19 +151,27 @@ def _receive(worker: _Worker, progress: Progress, on_result: Callable[[str, Resu
         _stop(worker)
 
 
-def _overran(worker: _Worker, timeout: float, progress: Progress, on_result: Callable[[str, Result], None]) -> None:
+def _overran(
+    worker: _Worker, timeout: float, progress: Progress, on_result: Callable[[str, Result], None]
+) -> None:
     if worker.task is None:
         from initspec.cli._validate import UsageError
 
         msg = f"--build: a build worker did not start within {_START_TIMEOUT:g} s (importing torch and mmengine)"
         raise UsageError(msg)
     _stop(worker)
-    error = f"the build took longer than --build-timeout {timeout:g} s and was stopped"
+    error = (
+        f"the build took longer than --build-timeout {timeout:g} s and was stopped"
+        if worker.building
+        else f"loading the config and importing its package took longer than {_START_TIMEOUT:g} s"
+    )
     _finish(worker, {"error": error, "cause": "timeout"}, progress, on_result)
 
 
-def _finish(worker: _Worker, result: Result, progress: Progress, on_result: Callable[[str, Result], None]) -> None:
-    config, worker.task = worker.task, None
+def _finish(
+    worker: _Worker, result: Result, progress: Progress, on_result: Callable[[str, Result], None]
+) -> None:
+    config, worker.task, worker.building = worker.task, None, False
     worker.done += 1
     if config is None:
         return
@@ -187,4 +207,4 @@ def _serve(conn: Connection, scope: str | None, plugins: list[str]) -> None:
             config = conn.recv()
         except EOFError:
             return
-        conn.send(build_and_check(config, scope))
+        conn.send(build_and_check(config, scope, lambda: conn.send("building")))

@@ -3,4 +3,6 @@
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
-MODELS = Registry("model", parent=MMENGINE_MODELS, scope="initspec_fixture", locations=["initspec_fixture.models"])
+MODELS = Registry(
+    "model", parent=MMENGINE_MODELS, scope="initspec_fixture", locations=["initspec_fixture.models"]
+)

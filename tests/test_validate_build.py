@@ -206,3 +206,40 @@ def test_explain_without_model_builds_the_config(tree: Path) -> None:
         "stem.bias",
         "stem.weight",
     ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_done_total_and_the_current_file_on_a_terminal() -> None:
+    """On a terminal, one rewritten line `[done/total] building FILE`, cleared at the end."""
+    from initspec.cli._buildpool import Progress
+
+    stream = _Terminal()
+    progress = Progress(stream, 3)
+    progress.done = 1
+    progress.show("cfg/a.py")
+    progress.close()
+    assert stream.getvalue() == "\r\x1b[K[1/3] building cfg/a.py\r\x1b[K"
+
+
+def test_explain_without_model_or_scope_is_a_usage_error(tree: Path) -> None:
+    """A config with no default_scope cannot be built without --scope: exit 2, naming the fix, no traceback."""
+    write(tree, "noscope.py", BASE)
+    run = subprocess.run(
+        [sys.executable, "-m", "initspec", "explain", "noscope.py"],
+        capture_output=True,
+        text=True,
+        cwd=tree,
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{FIXTURE}{os.pathsep}{Path(__file__).resolve().parents[1] / 'src'}",
+        },
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "noscope.py sets no default_scope; pass --scope NAME" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -68,7 +68,11 @@ def add_build_findings(
     by_path = {str(doc.path): doc for doc in _to_build(docs, options.scope)}
     found = _Found()
 
+    not_built = 0
+
     def on_result(config: str, result: dict[str, object]) -> None:
+        nonlocal not_built
+        not_built += "error" in result
         for diagnostic in _diagnostics(by_path[config], result, strict):
             found.add(diagnostic, config)
 
@@ -81,6 +85,9 @@ def add_build_findings(
         progress=Progress(err, len(by_path)),
         on_result=on_result,
     )
+    if by_path:
+        failed = f" ({not_built} not built: see the IS504 notes)" if not_built else ""
+        print(f"built {len(by_path) - not_built} of {len(by_path)} model configs{failed}", file=err)
     for diagnostic in sorted(found.configs, key=lambda d: (d.file, d.line, d.col, d.code, d.message)):
         count = len(found.configs[diagnostic])
         results.add(_counted(diagnostic, count) if count > 1 else diagnostic)

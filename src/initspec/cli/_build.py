@@ -156,7 +156,24 @@ def check_built(model: nn.Module) -> tuple[list[RawFinding], list[str]]:
             findings += _check_module(model, path, module)
     broken = {f["module"] for f in findings if f["code"] in ("IS207", "IS209")}
     notes = _check_applied(model, broken, findings)
-    return findings, notes
+    return _merged(findings), notes
+
+
+def _merged(findings: list[RawFinding]) -> list[RawFinding]:
+    """One finding for the same rule found on many modules of one class (each block of a backbone)."""
+    groups: dict[tuple[object, ...], list[RawFinding]] = {}
+    for finding in findings:
+        shape = finding["message"].replace(f"'{finding['module']}'", "'*'")
+        key = (finding["code"], finding["cls"], finding["index"], repr(finding["init_cfg"]), shape)
+        groups.setdefault(key, []).append(finding)
+    merged = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) > 1:
+            more = f" (and the same in {len(group) - 1} more {first['cls']} module(s))"
+            first = RawFinding(**{**first, "message": first["message"] + more})
+        merged.append(first)
+    return merged
 
 
 def _check_module(model: nn.Module, path: str, module: nn.Module) -> list[RawFinding]:

@@ -11,6 +11,7 @@ process places it at a config line (``_buildfindings``).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import os
@@ -105,8 +106,22 @@ def build_model(config: str, scope: str | None = None, ready: Callable[[], None]
             raise BuildError(msg)
         if ready is not None:
             ready()
+        return _build_on_meta(registry, model)
+
+
+def _build_on_meta(registry: Any, model: dict[str, Any]) -> nn.Module:
+    """``registry.build(model)`` under ``torch.device('meta')``; if the constructor needs values it cannot have
+    there, again with the small tensors it makes on the CPU (:func:`_mostly_meta`)."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            built: nn.Module = registry.build(copy.deepcopy(model))  # constructors may edit what they are given
+    except Exception as err:
+        if "meta" not in str(err):
+            raise
         with _mostly_meta():
-            built: nn.Module = registry.build(model)
+            built = registry.build(model)
     return built
 
 
@@ -114,8 +129,10 @@ def _mostly_meta() -> Any:
     """Like ``torch.device('meta')``, except that a tensor of at most ``_ON_CPU`` elements is made on the CPU.
 
     Model constructors compute small schedules and read them back (``[x.item() for x in torch.linspace(0,
-    rate, depth)]`` for drop-path rates), which a meta tensor cannot do; every weight of any size stays meta.
+    rate, depth)]`` for drop-path rates), which a meta tensor cannot do. ``torch.empty``, which every
+    ``nn`` layer makes its weights with, stays meta at any size, so a layer's tensors share one device.
     """
+    import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._device import _device_constructors
 
@@ -126,7 +143,7 @@ def _mostly_meta() -> Any:
             kwargs = kwargs or {}
             if func in constructors and kwargs.get("device") is None:
                 made = func(*args, **{**kwargs, "device": "meta"})
-                if not hasattr(made, "numel") or made.numel() > _ON_CPU:
+                if func is torch.empty or not hasattr(made, "numel") or made.numel() > _ON_CPU:
                     return made
             return func(*args, **kwargs)
 
@@ -156,7 +173,8 @@ def check_built(model: nn.Module) -> tuple[list[RawFinding], list[str]]:
             findings += _check_module(model, path, module)
     broken = {f["module"] for f in findings if f["code"] in ("IS207", "IS209")}
     notes = _check_applied(model, broken, findings)
-    return _merged(findings), notes
+    never = {f["module"] for f in findings if f["code"] == "IS208"}  # its other findings cannot happen
+    return _merged([f for f in findings if f["code"] == "IS208" or f["module"] not in never]), notes
 
 
 def _merged(findings: list[RawFinding]) -> list[RawFinding]:
@@ -230,7 +248,7 @@ def _check_applied(model: nn.Module, broken: set[str], findings: list[RawFinding
     from initspec.cli._placements import drop_uncached
 
     for path, module in model.named_modules():
-        if path in broken:
+        if path in broken and protocol.runs_generic(module):
             module.init_cfg = None  # already reported; it would stop the run before the others are seen
     drop_uncached(model)
     with warnings.catch_warnings(record=True) as caught:

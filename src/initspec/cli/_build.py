@@ -116,7 +116,9 @@ def _build_on_meta(registry: Any, model: dict[str, Any]) -> nn.Module:
 
     try:
         with torch.device("meta"):
-            built: nn.Module = registry.build(copy.deepcopy(model))  # constructors may edit what they are given
+            built: nn.Module = registry.build(
+                copy.deepcopy(model)
+            )  # constructors may edit what they are given
     except Exception as err:
         if "meta" not in str(err):
             raise

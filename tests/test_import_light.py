@@ -34,6 +34,10 @@ def _torch_modules(modules: list[str]) -> list[str]:
         pytest.param("import initspec", id="top-level"),
         pytest.param("import initspec.registry", id="registry"),
         pytest.param(
+            "from initspec.cli import main\nmain(['validate', 'examples/configs'])",
+            id="validate-without-build",
+        ),
+        pytest.param(
             "from initspec import parse_init_cfg, lint_init_cfg\n"
             "cfgs = parse_init_cfg([dict(type='Kaiming', layer='Conv2d'),"
             " dict(type='Pretrained', checkpoint='x')])\n"

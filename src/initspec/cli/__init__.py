@@ -7,7 +7,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from initspec.cli._buildfindings import BuildOptions
 
 __all__ = ["main"]
 
@@ -141,8 +144,19 @@ def _validate_command(args: argparse.Namespace) -> int:
     from initspec.cli._validate import Options, run_validate
 
     fix: FixMode | None = "diff" if args.diff else "apply" if args.fix else None
-    options = Options(strict=args.strict, target=args.target, max_bytes=args.max_bytes, fix=fix)
+    build = _build_options(args)
+    options = Options(strict=args.strict, target=args.target, max_bytes=args.max_bytes, fix=fix, build=build)
     return run_validate(args.paths, fmt=args.format, options=options, out=sys.stdout, err=sys.stderr)
+
+
+def _build_options(args: argparse.Namespace) -> BuildOptions | None:
+    """``--build`` and its options; ``--jobs``, ``--build-timeout`` and ``--scope`` alone change nothing."""
+    if not args.build:
+        return None
+    from initspec.cli._buildfindings import BuildOptions
+
+    jobs = args.jobs or os.cpu_count() or 1
+    return BuildOptions(args.scope, jobs, args.build_timeout, tuple(args.plugin))
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -199,6 +213,7 @@ def _explain_command(args: argparse.Namespace) -> int:
     return run_explain(
         args.config,
         args.model,
+        scope=args.scope,
         fmt=args.format,
         strict=args.strict,
         require_complete=args.require_complete,
@@ -314,8 +329,61 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     fixing.add_argument(
         "--diff", action="store_true", help="print the fixes as a unified diff and write nothing"
     )
+    _add_build_options(command)
     _add_plugin_option(command)
     command.set_defaults(handler=_validate_command)
+
+
+def _add_build_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--build",
+        action="store_true",
+        help="also build each model config (model=dict(type=...)) with mmengine on the meta device and check "
+        "its init_cfgs against the built model; this RUNS those configs (needs torch, mmengine and the "
+        "model's package)",
+    )
+    command.add_argument(
+        "--jobs",
+        type=_positive_jobs,
+        default=None,
+        metavar="N",
+        help="with --build: build in N worker processes (default: one per CPU core)",
+    )
+    command.add_argument(
+        "--build-timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="with --build: stop a build that takes longer than S seconds, with a note (default 60)",
+    )
+    _add_scope_option(command)
+
+
+def _add_scope_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--scope",
+        metavar="NAME",
+        help="the mmengine registry scope to build models in (mmdet, mmseg, ...), instead of the config's "
+        "default_scope",
+    )
+
+
+def _positive_jobs(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        msg = f"expected a positive number of worker processes, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        msg = f"expected a positive number of seconds, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -359,11 +427,12 @@ def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     command.add_argument("config", metavar="CONFIG", help="a .json, .yaml, .yml, .toml or .py config file")
     command.add_argument(
         "--model",
-        required=True,
         metavar="FACTORY",
         help="the function that builds the model, called with no arguments: package.module:function or "
-        "path/to/file.py:function",
+        "path/to/file.py:function; without it, CONFIG's `model` is built with mmengine's registry on the "
+        "meta device, which RUNS the config (mmengine's Config.fromfile)",
     )
+    _add_scope_option(command)
     command.add_argument(
         "--format",
         choices=("text", "json"),

@@ -34,7 +34,17 @@ CODES: Final[dict[str, Code]] = {
     "IS203": Code("warning", "a TruncNormal `mean` more than 2 std outside [a, b]"),
     "IS204": Code("warning", "`layer` inside an override, which is ignored"),
     "IS205": Code("warning", "a placeholder `checkpoint=''`, to be set before init_weights"),
+    "IS206": Code(
+        "warning", "`--build`: a `layer` rule that matches no module of the built model, so it writes nothing"
+    ),
     "IS207": Code("warning", "a legacy `pretrained=` beside an `init_cfg` in the same module dict"),
+    "IS208": Code("warning", "`--build`: an init_cfg that `init_weights` never applies"),
+    "IS209": Code(
+        "error", "`--build`: a cached Pretrained checkpoint that does not fit (a `prefix` matching no key)"
+    ),
+    "IS210": Code(
+        "error", "`--build`: an init_cfg that does not fit the built model (an override name not there)"
+    ),
     "IS301": Code("error", "an initspec extension mmengine does not take (`--target mmengine`)"),
     "IS401": Code("warning", "a YAML value that YAML 1.1 (PyYAML, mmengine) reads differently"),
     "IS402": Code("note", "a YAML `!!python/...` value in a file with no `init_cfg`, left out"),
@@ -42,5 +52,8 @@ CODES: Final[dict[str, Code]] = {
     "IS502": Code("note", "an init_cfg not checked because a value inside it was skipped"),
     "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
     "IS504": Code("note", "a type the project's model code reads, declared in `model-code-types`"),
+    "IS505": Code(
+        "note", "`--build`: a model config that could not be built or whose init_weights could not run"
+    ),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }

@@ -45,8 +45,9 @@ class _Failed(Exception):
 
 def run_explain(
     config: str,
-    factory: str,
+    factory: str | None,
     *,
+    scope: str | None = None,
     fmt: Literal["text", "json"],
     strict: bool,
     out: TextIO,
@@ -58,13 +59,14 @@ def run_explain(
 ) -> int:
     """Plan ``config`` against the model ``factory`` builds, print the report, and return the exit code.
 
+    Without ``factory``, the config's own ``model`` is built with mmengine's registry on the meta device.
     With ``verify``, the model is then initialized on the CPU with ``seed=0`` and checked (``--verify``);
     ``html`` names the page to write.
     """
     check = None
     try:
         doc = load_document(Path(config))
-        model = _build(load_factory(factory))
+        model = _build(load_factory(factory)) if factory else _build(_config_model(config, scope, download))
         if verify:
             materialize(model)
         plan, report, warned, notes = _plan(
@@ -113,6 +115,23 @@ def load_factory(spec: str) -> Callable[[], object]:
     if not callable(factory):
         raise UsageError(f"--model {spec!r}: {attr} is a {type(factory).__name__}, not a callable")
     return factory
+
+
+def _config_model(config: str, scope: str | None, download: bool) -> Callable[[], object]:
+    """A factory for the model ``config`` describes: built by mmengine's registry, offline unless ``download``."""
+
+    def build() -> object:
+        from initspec.cli._build import build_model, refuse_downloads
+
+        if not download:
+            refuse_downloads()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # mmengine's and the packages' import-time deprecations
+            return build_model(config, scope)
+
+    build.__qualname__ = "MODELS.build"
+    build.label = f"building the model of {config} (MODELS.build(cfg.model) on the meta device)"  # type: ignore[attr-defined]
+    return build
 
 
 def find_model_cfg(doc: Document) -> tuple[Loc, object] | None:
@@ -176,15 +195,16 @@ def _build(factory: Callable[[], object]) -> nn.Module:
         raise UsageError(msg) from err
 
     name = getattr(factory, "__qualname__", repr(factory))
+    label = getattr(factory, "label", f"the model factory {name}()")
     try:
         model = factory()
     except InitConfigError as err:
         msg = f"initspec explain: error: building the model with {name}() failed: {err}"
         raise _Failed([msg]) from err
     except Exception as err:
-        raise UsageError(f"the model factory {name}() raised {type(err).__name__}: {err}") from err
+        raise UsageError(f"{label} raised {type(err).__name__}: {err}") from err
     if not isinstance(model, nn.Module):
-        msg = f"the model factory {name}() returned a {type(model).__name__}, not a torch.nn.Module"
+        msg = f"{label} returned a {type(model).__name__}, not a torch.nn.Module"
         raise UsageError(msg)
     return model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,7 @@ from typing import Final, Literal, TextIO
 
 from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
+from initspec.cli._buildfindings import BuildOptions, add_build_findings, is_model_config
 from initspec.cli._fix import FixMode, run_fixes
 from initspec.cli._gc import collector_paused
 from initspec.cli._project import declared_type, near_declared_type, pretrained_beside
@@ -50,6 +52,12 @@ _SKIPPED_DIRS: Final = frozenset({"node_modules", "__pycache__"})
 Target = Literal["initspec", "mmengine"]
 
 
+_FIX_AND_BUILD: Final = (
+    "initspec validate: error: --fix and --diff apply the static checks' fixes, and --build findings have none; "
+    "run `initspec validate --fix` first, then `initspec validate --build`"
+)
+
+
 class UsageError(Exception):
     """The command line asks for something that cannot be done (exit code 2)."""
 
@@ -66,6 +74,7 @@ class Options:
     max_bytes: int | None = None
     fix: FixMode | None = None
     model_code_types: frozenset[str] = frozenset()
+    build: BuildOptions | None = None  # --build: also build each model config and check it plan-time
 
 
 def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: TextIO, err: TextIO) -> int:
@@ -81,21 +90,44 @@ def run_validate(paths: Sequence[str], *, fmt: Format, options: Options, out: Te
         options, model_code_types=options.model_code_types | settings.model_code_types
     )
     limits = Limits(max_bytes=max_bytes)
+    if options.fix is not None and options.build is not None:
+        print(_FIX_AND_BUILD, file=err)
+        return 2
     if options.fix is not None:
         return run_fixes(
             lambda loader: check(files, loader, settings, options), limits, options.fix, fmt, out, err
         )
-    results = check(files, Loader(limits), settings, options)
+    try:
+        results = check(files, Loader(limits), settings, options, progress=err)
+    except UsageError as error:
+        print(f"initspec validate: error: {error}", file=err)
+        return 2
     emit(results, fmt, out, err)
     return results.exit_code()
 
 
-def check(files: Sequence[Path], loader: Loader, settings: Settings, options: Options) -> Results:
-    """Every finding in ``files``, read through ``loader``, with suppressions applied: one validate run."""
+def check(
+    files: Sequence[Path],
+    loader: Loader,
+    settings: Settings,
+    options: Options,
+    progress: TextIO | None = None,
+) -> Results:
+    """Every finding in ``files``, read through ``loader``, with suppressions applied: one validate run.
+
+    With ``options.build``, each model config is also built and checked at plan time; its progress line goes
+    to ``progress`` when that is a terminal.
+
+    Raises:
+        UsageError: ``--build`` without torch or mmengine, or a build worker that cannot start.
+    """
     results = Results()
     checked = _Checked(options, loader)
     with collector_paused():  # what the run builds lives until it ends: full passes would re-scan it all
         on_large_stack(_check_files, loader, files, checked, results)  # one parse thread for the run
+        if options.build is not None:
+            stream = progress if progress is not None else io.StringIO()
+            add_build_findings(checked.models, options.build, options.strict, results, stream)
         apply_suppressions(results, loader, settings, strict=options.strict)
     return results
 
@@ -160,6 +192,8 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
     except DocumentError as error:
         results.add(document_error(error))
         return
+    if checked.options.build is not None and is_model_config(doc):
+        checked.models.append(doc)
     found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
     found += [notice_diagnostic(doc, notice) for notice in doc.notices if _relevant(notice.loc)]
     for loc, raw in find_init_cfgs(doc.data, checked.found):
@@ -208,6 +242,7 @@ class _Checked:
     def __init__(self, options: Options, loader: Loader) -> None:
         self.options, self.loader = options, loader
         self.lint: Severity = "error" if options.strict else "warning"
+        self.models: list[Document] = []  # the model configs, for --build
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
 

@@ -40,6 +40,7 @@ CODES: Final[dict[str, Code]] = {
     "IS501": Code("note", "a value that is only known when the config runs, skipped"),
     "IS502": Code("note", "an init_cfg not checked because a value inside it was skipped"),
     "IS503": Code("note", "a statement that may set an init_cfg, not evaluated statically"),
+    "IS504": Code("note", "an init_cfg set in the file that the config as read does not hold, not checked"),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }
 

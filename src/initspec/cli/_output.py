@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final, Literal, TextIO, TypeAlias
 
 from initspec._errors import Problem, format_loc
+from initspec.cli._coverage import RunCoverage
 from initspec.cli.documents import Document, DocumentError, Loc, Notice, Skipped, location_of
 
 __all__ = [
@@ -84,6 +85,7 @@ class Results:
     configs: int = 0
     suppressed: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    coverage: RunCoverage = field(default_factory=RunCoverage)  # init_cfg sites checked or noted, per file
     _seen: set[Diagnostic] = field(default_factory=set, init=False, repr=False)
 
     def add(self, diagnostic: Diagnostic) -> None:
@@ -131,6 +133,7 @@ def _as_json(results: Results) -> dict[str, object]:
         "errors": [d.as_dict() for d in results.of("error")],
         "warnings": [d.as_dict() for d in results.of("warning")],
         "skipped": [d.as_dict() for d in results.of("note")],
+        "coverage": results.coverage.as_dict(),
     }
 
 

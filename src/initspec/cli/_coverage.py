@@ -79,12 +79,13 @@ def measure(
     """
     checked: list[tuple[int, int]] = []
     unchecked: list[tuple[int, int]] = []
+    keys = SiteMap()  # a data file's sites: each init_cfg key in it
     for loc, raw, was_checked in found:
-        (checked if was_checked else unchecked).extend(_positions(doc, path, loc, raw))
-    if sites is None:  # a data file: each init_cfg key is a site
-        sites = SiteMap()
-        for position in {*checked, *unchecked}:
-            sites.add(position, position)
+        positions = _positions(doc, path, loc, raw)
+        (checked if was_checked else unchecked).extend(positions)
+        if positions and positions[0] == _position(doc, loc):
+            keys.add(positions[0], positions[0])
+    sites = keys if sites is None else sites
     checked.sort()
     unchecked.sort()
     counts = [0, 0]
@@ -113,9 +114,16 @@ def _positions(doc: Document, path: str, loc: Loc, raw: object) -> list[tuple[in
         file, line, col = location_of(doc, at)
         if os.path.normpath(file) == path:
             found.append((line, col))
+        elif at == loc:
+            return []  # written in a base: a site of that file, counted when it is validated
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         stack.extend(((*at, key), item) for key, item in items)
     return found
+
+
+def _position(doc: Document, loc: Loc) -> tuple[int, int]:
+    _file, line, col = location_of(doc, loc)
+    return line, col
 
 
 def _inside(positions: list[tuple[int, int]], start: tuple[int, int], end: tuple[int, int]) -> bool:

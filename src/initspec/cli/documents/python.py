@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Final
 
 from initspec.cli.documents._pybases import BaseImports
+from initspec.cli.documents._pycomp import dict_method
 from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
 from initspec.cli.documents._pysites import SiteMap, attribute_at, find_sites
 from initspec.cli.documents._pyunknown import Unknowns
@@ -202,17 +203,9 @@ class _Module:
                 conflict = self._merge_conflict(call)
                 merge_into(other, owner, allow_list_keys=True, conflict=conflict, moved=self.table.moved)
             return
-        if (
-            method.attr == "pop"
-            and isinstance(owner, dict)
-            and len(call.args) in {1, 2}
-            and not call.keywords
-        ):
-            key = self.eval.evaluate(call.args[0])
-            if isinstance(key, str | int):
-                owner.pop(key, None)
-                self.table.forget(owner, key)
-                return
+        if method.attr in {"pop", "get"} and isinstance(owner, dict):
+            dict_method(self.eval, call, owner, method.attr)
+            return
         if method.attr in _LIST_METHODS and isinstance(owner, list) and not call.keywords:
             self._list_method(owner, method.attr, call)
             return

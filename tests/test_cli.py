@@ -379,7 +379,11 @@ def test_json_format_prints_one_object_with_counts_errors_warnings_and_skipped(t
         "checked": 2,
         "noted": 1,
         "files": {
-            str(tmp_path / name): {"sites": 1, "checked": int(name != "skip.py"), "noted": int(name == "skip.py")}
+            str(tmp_path / name): {
+                "sites": 1,
+                "checked": int(name != "skip.py"),
+                "noted": int(name == "skip.py"),
+            }
             for name in ("bad.json", "lint.yaml", "skip.py")
         },
     }

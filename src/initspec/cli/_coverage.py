@@ -116,7 +116,9 @@ def _positions(doc: Document, path: str, loc: Loc, raw: object) -> list[tuple[in
             found.append((line, col))
         elif at == loc:
             return []  # written in a base: a site of that file, counted when it is validated
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
         stack.extend(((*at, key), item) for key, item in items)
     return found
 

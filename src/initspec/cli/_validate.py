@@ -156,7 +156,9 @@ def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results)
             continue
         results.configs += 1
         unchecked = bool(skipped_inside(doc, loc))  # checking it would report the left-out values as missing
-        found += [unchecked_note(doc, loc)] if unchecked else checked.diagnostics(doc, loc, cfg_value(loc, raw))
+        found += (
+            [unchecked_note(doc, loc)] if unchecked else checked.diagnostics(doc, loc, cfg_value(loc, raw))
+        )
         sites.append((loc, raw, not unchecked))
     note_lines = {d.line for d in found if d.file == own and d.severity == "note"}
     coverage, fallbacks = measure(doc, own, loader.sites_of(path), sites, note_lines)

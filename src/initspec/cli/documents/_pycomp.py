@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from initspec.cli.documents import _pyexpr
 
@@ -20,15 +20,15 @@ __all__ = ["comprehension", "condition", "dict_method", "iterate", "iterates"]
 
 _ITERATORS: Final = frozenset({"range", "enumerate", "zip"})
 _VIEWS: Final = frozenset({"items", "keys", "values"})
-_COMPARE: Final[dict[type[ast.cmpop], Callable[[object, object], object]]] = {
+_COMPARE: Final[dict[type[ast.cmpop], Callable[[Any, Any], object]]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.In: lambda a, b: operator.contains(b, a),  # type: ignore[arg-type]
-    ast.NotIn: lambda a, b: not operator.contains(b, a),  # type: ignore[arg-type]
+    ast.In: lambda a, b: operator.contains(b, a),
+    ast.NotIn: lambda a, b: not operator.contains(b, a),
     ast.Is: lambda a, b: a is b,
     ast.IsNot: lambda a, b: a is not b,
 }
@@ -39,7 +39,9 @@ _UNSET: Final = object()
 def comprehension(ev: Evaluator, node: _Comprehension) -> object:
     """``[elt for x in items if cond]`` (and the dict form): a new container, its loop names local to it."""
     result: dict[str | int, object] | list[object] = (
-        ev.table.new_dict(ev.at(node)) if isinstance(node, ast.DictComp) else ev.table.new_list([], ev.at(node))
+        ev.table.new_dict(ev.at(node))
+        if isinstance(node, ast.DictComp)
+        else ev.table.new_list([], ev.at(node))
     )
     names = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
     saved = {name: ev.variables.get(name, _UNSET) for name in names}
@@ -77,7 +79,9 @@ def _emit(ev: Evaluator, node: _Comprehension, result: dict[str | int, object] |
     if isinstance(node, ast.DictComp):
         key = ev.evaluate(node.key)
         if not isinstance(key, str | int) or isinstance(key, bool) or not isinstance(result, dict):
-            raise _pyexpr.Unsupported(node.key, f"a dict key must be a string, got `{_pyexpr.short(node.key)}`")
+            raise _pyexpr.Unsupported(
+                node.key, f"a dict key must be a string, got `{_pyexpr.short(node.key)}`"
+            )
         ev.table.put(result, key, ev.evaluate(node.value), ev.where(node.key))
     else:
         ev.table.put(result, len(result), ev.evaluate(node.elt), ev.where(node.elt))
@@ -142,10 +146,11 @@ def _view(owner: dict[object, object], name: str) -> list[object]:
 def _builtin(ev: Evaluator, node: ast.Call) -> list[object]:
     name = node.func.id  # type: ignore[attr-defined]  # iterates() checked it is a Name
     if name == "range":
-        bounds = [ev.evaluate(arg) for arg in node.args]
-        if not 1 <= len(bounds) <= 3 or not all(type(b) is int for b in bounds) or bounds[2:] == [0]:
+        values = [ev.evaluate(arg) for arg in node.args]
+        bounds = [value for value in values if isinstance(value, int) and not isinstance(value, bool)]
+        if not 1 <= len(bounds) == len(values) <= 3 or bounds[2:] == [0]:
             raise _pyexpr.Unsupported(node, f"`{_pyexpr.short(node)}` is not a range of integers")
-        steps = range(*bounds)  # type: ignore[arg-type]  # checked: ints
+        steps = range(*bounds)
         ev.table.charge(len(steps), ev.at(node))  # before the list exists
         return list(steps)
     lists = [iterate(ev, arg) for arg in node.args]

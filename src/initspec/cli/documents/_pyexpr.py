@@ -69,10 +69,10 @@ class Evaluator:
 
     def at_end(self, node: ast.AST) -> Position:
         """The 1-based (line, col) just past ``node``'s last character."""
-        end = ast.AST()
-        end.lineno = getattr(node, "end_lineno", None) or getattr(node, "lineno", 1)
-        end.col_offset = getattr(node, "end_col_offset", None) or 0
-        return self.at(end)
+        line, col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if not isinstance(line, int) or not isinstance(col, int):  # a stand-in node: its start will do
+            return self.at(node)
+        return self.at(ast.Pass(lineno=line, col_offset=col))
 
     def where(self, node: ast.AST) -> Where:
         return (self.path, *self.at(node))

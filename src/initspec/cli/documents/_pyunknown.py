@@ -12,7 +12,7 @@ from typing import Final
 
 from initspec.cli.documents._pyexpr import Evaluator, Unsupported, short
 from initspec.cli.documents._pysites import KEY
-from initspec.cli.documents._pyvalues import Imported, Missing, Table
+from initspec.cli.documents._pyvalues import Imported, Missing, Table, value_at
 from initspec.cli.documents.model import Notice
 
 __all__ = ["Unknowns"]
@@ -84,7 +84,7 @@ class Unknowns:
 
     def _lost(self, owner: object, key: str | int, statement: ast.stmt) -> int:
         """The init_cfgs in ``owner[key]`` (the slot itself included); this file's sites get the reason."""
-        value = owner.get(key) if isinstance(owner, dict) else owner[key] if isinstance(owner, list) else None
+        value = value_at(owner, key)
         slots: list[tuple[object, str | int]] = [(owner, key)] if key == KEY else []
         seen: set[int] = set()
         stack = [value]

@@ -244,8 +244,7 @@ class _Module:
         return PyConfig(
             own,
             sites=self.eval.sites,
-            base=
-            Document(
+            base=Document(
                 changed.path, changed.data, changed.positions, changed.skipped, changed.origins, notices
             ),
         )

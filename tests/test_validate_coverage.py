@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import write
 from initspec.cli import main
@@ -276,3 +279,37 @@ def test_every_site_is_checked_or_noted(
     found = _findings(report)
     for line in [n for n, text in enumerate(source.split("\n"), 1) if "ZqKaiming" in text]:
         assert any(_names_line(d, line) for d in found), (line, found)
+
+
+POOL: list[tuple[str, int]] = [  # statements to build files from, each with its number of sites
+    (f"model = dict(init_cfg={TYPO})", 1),
+    ("model = build()", 0),
+    (f"model['init_cfg'] = {TYPO}", 1),
+    ("model.backbone = dict(init_cfg=dict(type='Normal', layer='Conv2d'))", 1),
+    ("model['a'][0]['k'] = 5", 0),
+    (f"for k in ks:\n    model[k] = dict(init_cfg={TYPO})", 1),
+    (f"heads = [dict(init_cfg={TYPO}) for _ in range(2)]", 1),
+    ("heads[0]['init_cfg'] = None", 1),
+    ("del model", 0),
+    (f"init_cfg = {TYPO}", 1),
+    ("model.update(init_cfg=dict(std=0.1))", 1),
+    ("x = model.pop('init_cfg', None)", 0),
+    ("if flag:\n    heads = None", 0),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(statements=st.lists(st.sampled_from(POOL), min_size=1, max_size=6))
+def test_any_sequence_of_statements_keeps_the_counts(
+    statements: list[tuple[str, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files built from any statements: sites counted exactly, checked + noted == sites, each typo named."""
+    source = "\n".join(text for text, _sites in statements)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder), "c.py", source + "\n")
+        _code, report = _validate(capsys, path)
+    _assert_counts_add_up(report)
+    assert report["coverage"]["sites"] == sum(sites for _text, sites in statements)
+    found = _findings(report)
+    for line in [n for n, text in enumerate(source.split("\n"), 1) if "ZqKaiming" in text]:
+        assert any(_names_line(d, line) for d in found), (source, line, found)

@@ -373,15 +373,28 @@ def test_lints_are_warnings_and_strict_makes_them_errors(tmp_path: Path) -> None
 
 
 def test_json_format_prints_one_object_with_counts_errors_warnings_and_skipped(tmp_path: Path) -> None:
-    """--format json prints {files, configs, errors, warnings, skipped}, each entry located."""
+    """--format json prints {files, configs, errors, warnings, skipped, coverage}, each entry located."""
     write(tmp_path, "bad.json", '{"init_cfg": {"type": "Constant"}}')
     write(tmp_path, "lint.yaml", "init_cfg: {type: Kaiming}\n")
     write(tmp_path, "skip.py", "model = dict(init_cfg=build())\n")
     result = run_cli("validate", "--format", "json", tmp_path)
     assert result.returncode == 1
     report = json.loads(result.stdout)
-    assert list(report) == ["files", "configs", "errors", "warnings", "skipped"]
+    assert list(report) == ["files", "configs", "errors", "warnings", "skipped", "coverage"]
     assert (report["files"], report["configs"]) == (3, 2)
+    assert report["coverage"] == {
+        "sites": 3,
+        "checked": 2,
+        "noted": 1,
+        "files": {
+            str(tmp_path / name): {
+                "sites": 1,
+                "checked": int(name != "skip.py"),
+                "noted": int(name == "skip.py"),
+            }
+            for name in ("bad.json", "lint.yaml", "skip.py")
+        },
+    }
     assert report["errors"] == [
         {
             "code": "IS103",

@@ -46,6 +46,7 @@ PRODUCERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "IS502": ("c.py", "model = dict(init_cfg=dict(type='Normal', std=f(), layer='x'))\n", ()),
     "IS503": ("c.py", "model = dict(init_cfg=None)\nfor i in range(2):\n    model['init_cfg'] = i\n", ()),
     "IS504": ("c.yaml", "init_cfg: {type: ortho}\n", ()),  # with SETTINGS below
+    "IS506": ("c.py", "model = dict(init_cfg=dict(type='Zq'))\nmodel = dict(init_cfg=None)\n", ()),
     "IS901": ("c.py", "x = 1  # initspec: ignore[IS101]\n", ("--strict",)),
 }
 SETTINGS = {"IS504": '[tool.initspec]\nmodel-code-types = ["ortho"]\n'}  # a pyproject.toml in the folder

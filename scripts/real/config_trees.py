@@ -130,6 +130,7 @@ class Run:
     skipped: int
     seconds: float
     stderr: str = ""
+    coverage: dict[str, int] = field(default_factory=dict)  # sites, checked, noted; unbalanced: files off
 
 
 def validate(tree: Path) -> Run:
@@ -148,6 +149,10 @@ def validate(tree: Path) -> Run:
     except json.JSONDecodeError:
         return Run(proc.returncode, 0, 0, [], 0, 0, seconds, proc.stderr.strip()[-2000:])
     errors = [dict(e, file=_relative(e.get("file") or "")) for e in out.get("errors", [])]
+    coverage = out.get("coverage", {})
+    files = coverage.get("files", {})
+    counts = {key: coverage.get(key, 0) for key in ("sites", "checked", "noted")}
+    counts["unbalanced"] = sum(1 for c in files.values() if c["checked"] + c["noted"] != c["sites"])
     return Run(
         proc.returncode,
         out.get("files", 0),
@@ -157,6 +162,7 @@ def validate(tree: Path) -> Run:
         len(out.get("skipped", [])),
         seconds,
         proc.stderr.strip()[-2000:],
+        counts,
     )
 
 
@@ -341,6 +347,11 @@ def report_tree(name: str, run: Run) -> list[str]:
         f"== {name}: exit {run.exit_code}, {run.files} files, {run.configs} init_cfgs, {len(run.errors)} errors, "
         f"{run.warnings} warnings, {run.skipped} notes, {run.seconds:.1f} s"
     ]
+    cov = run.coverage
+    lines.append(
+        f"   coverage: {cov.get('sites', 0)} init_cfg sites, {cov.get('checked', 0)} checked, "
+        f"{cov.get('noted', 0)} noted, {cov.get('unbalanced', 0)} files where checked + noted != sites"
+    )
     if not run.files and run.stderr:
         lines.append(f"   validator failed: {run.stderr.splitlines()[-1]}")
     for e in run.errors:
@@ -384,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = time.perf_counter() - start
     errors = sum(len(e["validate"]["errors"]) for e in out.values())
     print(f"total: {len(names)} trees, {errors} errors, {total:.1f} s")
+    for name, entry in out.items():
+        cov = entry["validate"]["coverage"]
+        print(f"coverage {name}: sites {cov['sites']}, checked {cov['checked']}, noted {cov['noted']}")
     if args.json:
         args.json.write_text(json.dumps(out | {"seconds": total}, indent=2))
     return 0

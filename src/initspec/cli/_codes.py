@@ -55,5 +55,6 @@ CODES: Final[dict[str, Code]] = {
     "IS505": Code(
         "note", "`--build`: a model config that could not be built or whose init_weights could not run"
     ),
+    "IS506": Code("note", "an init_cfg set in the file that the config as read does not hold, not checked"),
     "IS901": Code("warning", "an unused suppression (`--strict`)"),
 }

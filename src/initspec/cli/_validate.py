@@ -14,6 +14,7 @@ from typing import Final, Literal, TextIO
 from initspec._errors import InitConfigError, Problem
 from initspec._stack import on_large_stack
 from initspec.cli._buildfindings import BuildOptions, add_build_findings, is_model_config
+from initspec.cli._coverage import Coverage, measure
 from initspec.cli._fix import FixMode, run_fixes
 from initspec.cli._gc import collector_paused
 from initspec.cli._project import declared_type, near_declared_type, pretrained_beside
@@ -187,28 +188,40 @@ def _check_files(loader: Loader, files: Sequence[Path], checked: _Checked, resul
 
 def _check_file(loader: Loader, path: Path, checked: _Checked, results: Results) -> None:
     results.files += 1
+    own = display_path(path)
     try:
         doc = loader.load(path)
     except DocumentError as error:
         results.add(document_error(error))
+        results.coverage.files[own] = Coverage()
         return
     if checked.options.build is not None and is_model_config(doc):
         checked.models.append(doc)
     found = [skipped_note(doc, piece) for piece in doc.skipped if "init_cfg" in piece.path]
     found += [notice_diagnostic(doc, notice) for notice in doc.notices if _relevant(notice.loc)]
-    for loc, raw in find_init_cfgs(doc.data, checked.found):
+    sites: list[tuple[Loc, object, bool]] = []
+    for loc, raw in find_init_cfgs(doc.data, checked.found, include_none=True):
+        if raw is None:
+            sites.append((loc, raw, True))
+            continue
         if loc == () and not _plausible_root(raw):
             continue
         results.configs += 1
         if (pretrained := pretrained_beside(doc, loc, checked.lint)) is not None:
             found.append(pretrained)
-        if skipped_inside(doc, loc):  # checking it would report the left-out values as missing
-            found.append(unchecked_note(doc, loc))
-        else:
-            found += checked.diagnostics(doc, loc, cfg_value(loc, raw))
-    own = display_path(path)  # the file's own lines first, then those in its _base_ configs
+        unchecked = bool(skipped_inside(doc, loc))  # checking it would report the left-out values as missing
+        found += (
+            [unchecked_note(doc, loc)] if unchecked else checked.diagnostics(doc, loc, cfg_value(loc, raw))
+        )
+        sites.append((loc, raw, not unchecked))
+    note_lines = {d.line for d in found if d.file == own and d.severity == "note"}
+    coverage, fallbacks = measure(doc, own, loader.sites_of(path), sites, note_lines)
+    found += [Diagnostic("note", f.code, own, f.line, f.col, None, f.message) for f in fallbacks]
+    results.coverage.files[own] = coverage
+    # the file's own lines first, then those in its _base_ configs; a finding in a base once per run
     for diagnostic in sorted(found, key=lambda d: (d.file != own, d.file, d.line, d.col)):
-        results.add(diagnostic)
+        if checked.first_report(diagnostic):
+            results.add(diagnostic)
 
 
 def _relevant(loc: Loc | None) -> bool:
@@ -245,6 +258,15 @@ class _Checked:
         self.models: list[Document] = []  # the model configs, for --build
         self.found: dict[int, tuple[object, list[tuple[Loc, object]]]] = {}  # find_init_cfgs' memo
         self._found: dict[int, tuple[object, list[_Finding]]] = {}
+        self._reported: set[tuple[str, str, str, int, int, str]] = set()
+
+    def first_report(self, d: Diagnostic) -> bool:
+        """Whether no finding was reported at this place with this message: a base's once, whatever reached it."""
+        key = (d.severity, d.code, d.file, d.line, d.col, d.message)
+        if key in self._reported:
+            return False
+        self._reported.add(key)
+        return True
 
     def source(self, path: Path) -> str | None:
         """The text of a file a fix edits, as its reader saw it."""

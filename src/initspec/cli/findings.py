@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final, Literal, TypeAlias
 
 from initspec._errors import Fix, Problem, format_loc
+from initspec.cli._coverage import RunCoverage
 from initspec.cli._edits import TextFix, fix_edits, syntax_of
 from initspec.cli.documents import Document, DocumentError, Loc, Notice, Skipped, location_of
 
@@ -68,6 +69,7 @@ class Results:
     configs: int = 0
     suppressed: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    coverage: RunCoverage = field(default_factory=RunCoverage)  # init_cfg sites checked or noted, per file
     _seen: set[Diagnostic] = field(default_factory=set, init=False, repr=False)
 
     def add(self, diagnostic: Diagnostic) -> None:

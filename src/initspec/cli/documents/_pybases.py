@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, short
+from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
 from initspec.cli.documents._pyunknown import Unknowns
 from initspec.cli.documents._pyvalues import Imported, Table
 from initspec.cli.documents.model import Bases, Document, Notice, Position
@@ -32,14 +32,20 @@ class BaseImports:
         self.eval.variables.pop(BASE_KEY, None)
 
     def _base_entries(self, value: ast.expr) -> list[tuple[str, Position]] | None:
+        """The paths ``_base_`` lists, as mmengine evaluates them: literals, or strings and lists joined by ``+``."""
         elements = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
         entries = []
         for element in elements:
-            if not (isinstance(element, ast.Constant) and isinstance(element.value, str)):
-                why = f"`_base_` must list its paths as string literals, got `{short(element)}`"
+            try:
+                found = self.eval.evaluate(element)
+            except Unsupported:
+                found = None
+            paths = [found] if isinstance(found, str) else found if isinstance(found, list) else [None]
+            if not all(isinstance(path, str) for path in paths):
+                why = f"`_base_` must list its paths as strings, got `{short(element)}`"
                 self.notices.append(Notice("IS003", "error", *self.eval.at(element), why))
                 return None
-            entries.append((element.value, self.eval.at(element)))
+            entries += [(str(path), self.eval.at(element)) for path in paths]
         return entries
 
     def read_base(self, body: list[ast.stmt]) -> None:

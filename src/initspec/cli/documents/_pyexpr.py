@@ -9,7 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from initspec.cli.documents import _pycomp
 from initspec.cli.documents._pypositions import Where
+from initspec.cli.documents._pysites import KEY, SiteMap
 from initspec.cli.documents._pyvalues import Imported, Table
 from initspec.cli.documents.model import MAX_INT_DIGITS, Document, DocumentError, Position
 
@@ -55,6 +57,7 @@ class Evaluator:
         self.variables: dict[str, object] = {}
         self.pending_base: Document | None = None  # adopted on first use: most children never read `_base_`
         self.namespace = table.new_dict((1, 1))  # the module's variables, as a container with positions
+        self.sites = SiteMap()  # the file's init_cfg sites, set by the reader once it has the tree
 
     def at(self, node: ast.AST) -> Position:
         """The 1-based (line, col) of ``node``, counting characters rather than UTF-8 bytes."""
@@ -64,8 +67,22 @@ class Evaluator:
         prefix = self.lines[line - 1].encode()[:offset] if line <= len(self.lines) else b""
         return line, len(prefix.decode(errors="replace")) + 1
 
+    def at_end(self, node: ast.AST) -> Position:
+        """The 1-based (line, col) just past ``node``'s last character."""
+        line, col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if not isinstance(line, int) or not isinstance(col, int):  # a stand-in node: its start will do
+            return self.at(node)
+        return self.at(ast.Pass(lineno=line, col_offset=col))
+
     def where(self, node: ast.AST) -> Where:
         return (self.path, *self.at(node))
+
+    def record(self, node: ast.AST, reason: str, site: ast.AST | None = None) -> None:
+        """``node`` is not evaluated: the init_cfg sites inside it (and ``site``) are stopped there, for ``reason``."""
+        why = f"stopped at line {getattr(node, 'lineno', 1)}: {reason}"
+        self.sites.stop(self.at(node), self.at_end(node), why)
+        if site is not None:
+            self.sites.stop(self.at(site), self.at(site), why)
 
     def evaluate(self, node: ast.expr) -> object:
         match node:  # the commonest kinds first: each case is one isinstance check, and no two overlap
@@ -89,6 +106,10 @@ class Evaluator:
                 return self._binary(node)
             case ast.Set(elts=[ast.Set(elts=[ast.Attribute() as inner])]):  # {{_base_.x}}, unquoted
                 return self._attribute(inner)
+            case ast.ListComp() | ast.DictComp():
+                return _pycomp.comprehension(self, node)
+            case ast.IfExp(test=test, body=body, orelse=orelse):
+                return self.evaluate(body if _pycomp.condition(self, test) else orelse)
         raise Unsupported(node, describe(node))
 
     def _constant(self, node: ast.Constant) -> object:
@@ -146,6 +167,7 @@ class Evaluator:
         try:
             value = self.evaluate(node)
         except Unsupported as err:
+            self.record(err.node, err.reason, at if key == KEY else None)
             self.table.miss(result, key, (*self.where(err.node), err.reason))
             return
         self.table.put(result, key, value, self.where(at))
@@ -166,6 +188,7 @@ class Evaluator:
             try:
                 value = self.evaluate(element)
             except Unsupported as err:
+                self.record(err.node, err.reason)
                 self.table.miss(result, index, (*self.where(err.node), err.reason))
                 continue
             line, col = self.at(element)
@@ -240,13 +263,18 @@ class Evaluator:
         if isinstance(func, ast.Name) and func.id == "dict" and "dict" not in self.variables:
             return self.dict_call(node)
         if isinstance(func, ast.Name) and func.id in {"list", "tuple"} and len(node.args) == 1:
-            items = self.evaluate(node.args[0])
+            arg = node.args[0]
+            items = _pycomp.iterate(self, arg) if _pycomp.iterates(self, arg) else self.evaluate(arg)
             if isinstance(items, list):
                 return self._copied_list(items, node)
         if _is_copy(func, self.variables) and len(node.args) == 1 and not node.keywords:
             return self.table.copy(self.evaluate(node.args[0]), self.at(node))
         if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args:
             return self.table.copy(self.evaluate(func.value), self.at(node))
+        if isinstance(func, ast.Attribute) and func.attr in {"get", "pop"}:
+            owner = self.evaluate(func.value)
+            if isinstance(owner, dict):
+                return _pycomp.dict_method(self, node, owner, func.attr)
         raise Unsupported(node, describe(node))
 
     def _copied_list(self, items: list[object], node: ast.AST) -> list[object]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from initspec.cli.documents.model import Loc, Position, has_path
 
 __all__ = ["Positions", "Where"]
 
 Where: TypeAlias = tuple[Path, int, int]
+_MEMO_SIZE: Final = 100_000
 _Key: TypeAlias = str | int
 
 
@@ -22,8 +23,17 @@ class Positions(Mapping[Loc, Position]):
     ) -> None:
         self.path, self.where_of, self.data = path, where_of, data
         self.origins = _Origins(self)
+        self._memo: dict[Loc, Where | None] = {}  # each loc once: a read_base chain asks each level again
 
     def where(self, loc: Loc) -> Where | None:
+        if loc in self._memo:
+            return self._memo[loc]
+        found = self._where(loc)
+        if len(self._memo) < _MEMO_SIZE:
+            self._memo[loc] = found
+        return found
+
+    def _where(self, loc: Loc) -> Where | None:
         node: object = self.data
         where: Where | None = (self.path, 1, 1)
         for key in loc:

@@ -16,7 +16,7 @@ from initspec.cli.documents._pypositions import Positions, Where
 from initspec.cli.documents._pysize import Measure
 from initspec.cli.documents.model import Document, DocumentError, Limits, Loc, Position, Skipped, has_path
 
-__all__ = ["INIT_CLASSES", "Imported", "Missing", "Table"]
+__all__ = ["INIT_CLASSES", "Imported", "Missing", "Table", "value_at"]
 
 Missing: TypeAlias = tuple[Path, int, int, str]
 _Key: TypeAlias = str | int
@@ -188,12 +188,12 @@ class Table:
     def _resolve_imports(self, resolve: Callable[[object], object]) -> None:
         """Imported classes become their registered names (``PretrainedInit``), or are left out, said why."""
         for container, key in self._imported:
-            value = _value_at(container, key)
+            value = value_at(container, key)
             if not isinstance(value, Imported):
                 continue
             resolved = resolve(value)
             if not isinstance(resolved, Imported):
-                container[key] = resolved  # type: ignore[index]  # the slot exists: _value_at found it
+                container[key] = resolved  # type: ignore[index]  # the slot exists: value_at found it
             elif isinstance(container, dict):
                 reason = f"`{value.dotted}` is imported, and initspec never imports code to see what it is"
                 where = self.where(container, key) or (self.path, 1, 1)
@@ -217,7 +217,7 @@ class Table:
         return found
 
 
-def _value_at(container: object, key: _Key) -> object:
+def value_at(container: object, key: _Key) -> object:
     if isinstance(container, dict):
         return container.get(key)
     if isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):

@@ -18,6 +18,7 @@ from initspec.cli.documents import python as python_reader
 from initspec.cli.documents import toml as toml_reader
 from initspec.cli.documents import yaml as yaml_reader
 from initspec.cli.documents._bases import FileBases, file_key, merge_bases
+from initspec.cli.documents._pysites import SiteMap
 from initspec.cli.documents.layers import merged_layers
 from initspec.cli.documents.model import (
     MAX_INT_DIGITS,
@@ -60,6 +61,7 @@ class Loader:
         self._done: dict[Path, Document | DocumentError] = {}
         self._deps: dict[Path, frozenset[Path]] = {}
         self._chain: list[Path] = []
+        self._sites: dict[Path, SiteMap] = {}
 
     def load(self, path: Path) -> Document:
         """The document of ``path`` with its bases merged in.
@@ -99,6 +101,7 @@ class Loader:
         bases = FileBases(self, path)
         if reader is None:
             config = python_reader.read_python(path, text, self.limits, bases)
+            self._sites[key] = config.sites
             layers = [config.own] if config.base is None else [config.base, config.own]
             document = merged_layers(path, layers) if config.base is not None else config.own
         else:
@@ -156,6 +159,10 @@ class Loader:
                 f"base config {str(target)!r} cannot be read: {error}",
             )
         return document, None
+
+    def sites_of(self, path: Path) -> SiteMap | None:
+        """The init_cfg sites of the ``.py`` file ``path`` read in this run (None: not a ``.py`` read)."""
+        return self._sites.get(file_key(path))
 
     def deps_of(self, key: Path) -> frozenset[Path]:
         return self._deps.get(key, frozenset())

@@ -236,9 +236,12 @@ def _known_loc(doc: Document, loc: Loc) -> Loc:
 
 
 def find_init_cfgs(
-    data: object, memo: dict[int, tuple[object, list[tuple[Loc, object]]]] | None = None
+    data: object,
+    memo: dict[int, tuple[object, list[tuple[Loc, object]]]] | None = None,
+    *,
+    include_none: bool = False,
 ) -> list[tuple[Loc, object]]:
-    """Every non-None value under an ``init_cfg`` key, in document order, with its loc.
+    """Every non-None value under an ``init_cfg`` key (None ones too with ``include_none``), with its loc.
 
     The search does not enter an ``init_cfg`` value. A root that is itself an init_cfg (a dict with a string
     ``type``, or a non-empty list of them) and holds no ``init_cfg`` key anywhere is returned with loc ``()``.
@@ -247,7 +250,7 @@ def find_init_cfgs(
     found = _collect(data, 0, {} if memo is None else memo) if isinstance(data, dict | list) else []
     if not found and _looks_like_init_cfg(data):
         return [((), data)]
-    return [(loc, value) for loc, value in found if value is not None]
+    return found if include_none else [(loc, value) for loc, value in found if value is not None]
 
 
 _MAX_SEARCH_DEPTH: Final = 500  # below Python's recursion limit; the loader refuses data nested deeper

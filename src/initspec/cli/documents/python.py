@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Final
 
 from initspec.cli.documents._pybases import BaseImports
+from initspec.cli.documents._pycomp import dict_method
 from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
+from initspec.cli.documents._pysites import SiteMap, attribute_at, find_sites
 from initspec.cli.documents._pyunknown import Unknowns
 from initspec.cli.documents._pyvalues import INIT_CLASSES, Imported, Table
 from initspec.cli.documents.merge import merge_into, update_into
@@ -34,10 +36,10 @@ _LIST_METHODS: Final = frozenset({"append", "extend", "insert"})
 
 
 class PyConfig:
-    """A read ``.py`` config: its own variables, and its ``_base_`` as the file left it (None: no base)."""
+    """A read ``.py`` config: its own variables, its ``_base_`` as the file left it (None: no base), its sites."""
 
-    def __init__(self, own: Document, base: Document | None) -> None:
-        self.own, self.base = own, base
+    def __init__(self, own: Document, base: Document | None, sites: SiteMap) -> None:
+        self.own, self.base, self.sites = own, base, sites
 
 
 def read_python(path: Path, text: str, limits: Limits, bases: Bases) -> PyConfig:
@@ -58,6 +60,10 @@ def read_python(path: Path, text: str, limits: Limits, bases: Bases) -> PyConfig
         reason = "nested too deeply or too large to parse"
         raise DocumentError(path, f"invalid Python: {reason}", 1, 1, code="IS005") from err
     module = _Module(path, text, limits, bases)
+    evaluator = module.eval
+    evaluator.sites = find_sites(
+        tree, evaluator.at, evaluator.at_end, lambda node: _attribute_at(evaluator, node)[1:]
+    )
     try:
         module.run(tree.body)
     except RecursionError as err:
@@ -124,9 +130,10 @@ class _Module:
         try:
             result = self.eval.evaluate(value)
         except Unsupported as err:
-            for target in targets:
-                self._store_missing(target, err)
-            self.unknowns.note_if_init_cfg(statement, err.reason, err.node)
+            self.eval.record(statement, err.reason)
+            missing = (*self.eval.where(err.node), err.reason)
+            lost = sum(self.unknowns.drop(target, statement, missing) for target in targets)
+            self.unknowns.note(statement, err.reason, err.node, lost=lost, mutates=False)
             return
         for target in targets:
             self._store(target, result)
@@ -163,21 +170,6 @@ class _Module:
         else:
             raise Unsupported(target, f"`{short(target)}` is not a key of a dict known statically")
 
-    def _store_missing(self, target: ast.expr, err: Unsupported) -> None:
-        missing = (*self.eval.where(err.node), err.reason)
-        if isinstance(target, ast.Name):
-            self.eval.variables.pop(target.id, None)
-            self.table.miss(self.eval.namespace, target.id, missing)
-            return
-        if isinstance(target, ast.Attribute | ast.Subscript):
-            try:
-                owner = self.eval.evaluate(target.value)
-                key = target.attr if isinstance(target, ast.Attribute) else self.eval.evaluate(target.slice)
-            except Unsupported:
-                return
-            if isinstance(key, str | int):
-                self.table.miss(owner, key, missing)
-
     def _augment(self, statement: ast.AugAssign) -> None:
         combined = ast.BinOp(left=_load(statement.target), op=statement.op, right=statement.value)
         ast.copy_location(combined, statement)
@@ -211,17 +203,9 @@ class _Module:
                 conflict = self._merge_conflict(call)
                 merge_into(other, owner, allow_list_keys=True, conflict=conflict, moved=self.table.moved)
             return
-        if (
-            method.attr == "pop"
-            and isinstance(owner, dict)
-            and len(call.args) in {1, 2}
-            and not call.keywords
-        ):
-            key = self.eval.evaluate(call.args[0])
-            if isinstance(key, str | int):
-                owner.pop(key, None)
-                self.table.forget(owner, key)
-                return
+        if method.attr in {"pop", "get"} and isinstance(owner, dict):
+            dict_method(self.eval, call, owner, method.attr)
+            return
         if method.attr in _LIST_METHODS and isinstance(owner, list) and not call.keywords:
             self._list_method(owner, method.attr, call)
             return
@@ -253,13 +237,14 @@ class _Module:
         own = Document(own.path, own.data, own.positions, own.skipped, own.origins, tuple(self.notices))
         base = self.eval.variables.get(BASE_KEY)
         if not isinstance(base, dict):  # never read, so never changed: the bases as they were merged
-            return PyConfig(own, self.inherits.inherited)
+            return PyConfig(own, self.inherits.inherited, self.eval.sites)
         changed = self.table.document(base, lambda _name: True, _resolve_class)
         inherited = self.inherits.inherited
         notices = inherited.notices if inherited else ()
         return PyConfig(
             own,
-            Document(
+            sites=self.eval.sites,
+            base=Document(
                 changed.path, changed.data, changed.positions, changed.skipped, changed.origins, notices
             ),
         )
@@ -278,10 +263,7 @@ def _is_config_key(name: str) -> bool:
 
 def _attribute_at(evaluator: Evaluator, node: ast.Attribute) -> tuple[Path, int, int]:
     """Where the attribute's name is written: ``x`` in ``_base_.model.x = ...``."""
-    line = node.end_lineno or node.lineno
-    text = evaluator.lines[line - 1].encode() if line <= len(evaluator.lines) else b""
-    start = (node.end_col_offset or 0) - len(node.attr.encode())
-    return evaluator.path, line, len(text[: max(start, 0)].decode(errors="replace")) + 1
+    return attribute_at(evaluator.path, evaluator.lines, node)
 
 
 def _load(target: ast.expr) -> ast.expr:

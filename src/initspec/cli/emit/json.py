@@ -31,6 +31,7 @@ def as_dict(results: Results) -> dict[str, object]:
         "errors": [finding(d) for d in results.of("error")],
         "warnings": [finding(d) for d in results.of("warning")],
         "skipped": [finding(d) for d in results.of("note")],
+        "coverage": results.coverage.as_dict(),
     }
 
 

@@ -59,7 +59,7 @@ def add_build_findings(
         UsageError: torch or mmengine is not installed, or a worker cannot start.
     """
     from initspec.cli._buildpool import Progress, run_builds
-    from initspec.cli._validate import UsageError
+    from initspec.cli._usage import UsageError
 
     missing = [name for name in ("torch", "mmengine") if importlib.util.find_spec(name) is None]
     if missing:

@@ -126,7 +126,7 @@ def _receive(
         worker.process.join()
         code = worker.process.exitcode
         if worker.task is None:
-            from initspec.cli._validate import UsageError
+            from initspec.cli._usage import UsageError
 
             raise UsageError(f"--build: a build worker exited while starting (exit code {code})") from None
         _finish(
@@ -143,7 +143,7 @@ def _receive(
         worker.deadline, worker.building = time.monotonic() + timeout, True
         return
     if isinstance(message, dict) and "startup" in message:
-        from initspec.cli._validate import UsageError
+        from initspec.cli._usage import UsageError
 
         raise UsageError(f"--build: a build worker cannot start: {message['startup']}")
     _finish(worker, message, progress, on_result)
@@ -155,7 +155,7 @@ def _overran(
     worker: _Worker, timeout: float, progress: Progress, on_result: Callable[[str, Result], None]
 ) -> None:
     if worker.task is None:
-        from initspec.cli._validate import UsageError
+        from initspec.cli._usage import UsageError
 
         msg = f"--build: a build worker did not start within {_START_TIMEOUT:g} s (importing torch and mmengine)"
         raise UsageError(msg)

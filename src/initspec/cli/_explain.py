@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from initspec._errors import CheckpointError, InitConfigError, InitPlanError
 from initspec.cli._placements import Placed, Placements, drop_uncached, place, uncached_checkpoints
-from initspec.cli._validate import UsageError, skipped_inside
+from initspec.cli._usage import UsageError
 from initspec.cli._verify import materialize, verify_plan, write_page
-from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document
+from initspec.cli.documents import Document, DocumentError, Loc, find_init_cfgs, load_document, skipped_inside
 from initspec.cli.emit import text
 from initspec.cli.findings import cfg_value, document_error, problem_diagnostic, skipped_note
 from initspec.registry import parse_init_cfg

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from initspec.cli._validate import UsageError, find_config_files
+from initspec.cli._usage import UsageError
+from initspec.cli._validate import find_config_files
 from initspec.cli.documents import DocumentError, Loader
 
 __all__ = ["checkpoint_sources", "run_fetch"]

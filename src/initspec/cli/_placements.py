@@ -15,8 +15,7 @@ from initspec._checkpoint.sources import download_target
 from initspec._errors import InitConfigError, did_you_mean, format_loc
 from initspec._walker import protocol
 from initspec._walker.tree import along
-from initspec.cli._validate import skipped_inside
-from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of
+from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of, skipped_inside
 from initspec.cli.emit import text
 from initspec.cli.findings import display_path, problem_diagnostic
 from initspec.configs import InitializerConfig, PretrainedInit

@@ -21,6 +21,7 @@ from initspec.cli._project import declared_type, near_declared_type, pretrained_
 from initspec.cli._settings import Settings, SettingsError, find_settings
 from initspec.cli._suppress import apply_suppressions
 from initspec.cli._target import mmengine_problems
+from initspec.cli._usage import UsageError
 from initspec.cli.documents import (
     SUFFIXES,
     Document,
@@ -28,8 +29,8 @@ from initspec.cli.documents import (
     Limits,
     Loader,
     Loc,
-    Skipped,
     find_init_cfgs,
+    skipped_inside,
 )
 from initspec.cli.emit import Format, emit
 from initspec.cli.findings import (
@@ -57,10 +58,6 @@ _FIX_AND_BUILD: Final = (
     "initspec validate: error: --fix and --diff apply the static checks' fixes, and --build findings have none; "
     "run `initspec validate --fix` first, then `initspec validate --build`"
 )
-
-
-class UsageError(Exception):
-    """The command line asks for something that cannot be done (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -239,11 +236,6 @@ def _plausible_root(raw: object) -> bool:
     types = {item.get("type") for item in items if isinstance(item, dict)}
     known = {name for cls in map(INITIALIZERS.get, INITIALIZERS.names) if cls for name in cls.model_fields}
     return bool(types & set(INITIALIZERS.names)) or bool(keys & known)
-
-
-def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
-    """The pieces of ``doc`` left out (they need running code) from inside the value at ``loc``."""
-    return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
 _Finding = tuple[Severity, Problem]

@@ -7,7 +7,7 @@ import warnings
 from typing import TYPE_CHECKING, TextIO
 
 from initspec._errors import InitPlanError, InitSpecError
-from initspec.cli._validate import UsageError
+from initspec.cli._usage import UsageError
 
 if TYPE_CHECKING:
     from torch import nn

@@ -33,6 +33,7 @@ from initspec.cli.documents.model import (
     location_of,
     position_of,
     read_source,
+    skipped_inside,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "location_of",
     "position_of",
     "read_source",
+    "skipped_inside",
 ]
 
 

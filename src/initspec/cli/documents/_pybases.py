@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
+from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator
 from initspec.cli.documents._pyunknown import Unknowns
+from initspec.cli.documents._pyunsupported import Unsupported, short
 from initspec.cli.documents._pyvalues import Imported, Table
 from initspec.cli.documents.model import Bases, Document, Notice, Position
 

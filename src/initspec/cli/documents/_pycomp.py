@@ -11,7 +11,7 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from initspec.cli.documents import _pyexpr
+from initspec.cli.documents._pyunsupported import Unsupported, describe, short
 
 if TYPE_CHECKING:
     from initspec.cli.documents._pyexpr import Evaluator
@@ -67,7 +67,7 @@ def _loop(
         return
     first = generators[0]
     if first.is_async:
-        raise _pyexpr.Unsupported(node, f"`{_pyexpr.short(node)}` is asynchronous")
+        raise Unsupported(node, f"`{short(node)}` is asynchronous")
     for item in iterate(ev, first.iter):
         ev.table.charge(1, ev.at(node))
         _bind(ev, first.target, item)
@@ -79,9 +79,7 @@ def _emit(ev: Evaluator, node: _Comprehension, result: dict[str | int, object] |
     if isinstance(node, ast.DictComp):
         key = ev.evaluate(node.key)
         if not isinstance(key, str | int) or isinstance(key, bool) or not isinstance(result, dict):
-            raise _pyexpr.Unsupported(
-                node.key, f"a dict key must be a string, got `{_pyexpr.short(node.key)}`"
-            )
+            raise Unsupported(node.key, f"a dict key must be a string, got `{short(node.key)}`")
         ev.table.put(result, key, ev.evaluate(node.value), ev.where(node.key))
     else:
         ev.table.put(result, len(result), ev.evaluate(node.elt), ev.where(node.elt))
@@ -92,12 +90,12 @@ def _bind(ev: Evaluator, target: ast.expr, item: object) -> None:
         ev.variables[target.id] = item
     elif isinstance(target, ast.Tuple | ast.List) and isinstance(item, list | tuple):
         if len(item) != len(target.elts):
-            msg = f"`{_pyexpr.short(target)}` unpacks {len(item)} values into {len(target.elts)} names"
-            raise _pyexpr.Unsupported(target, msg)
+            msg = f"`{short(target)}` unpacks {len(item)} values into {len(target.elts)} names"
+            raise Unsupported(target, msg)
         for name, value in zip(target.elts, item, strict=True):
             _bind(ev, name, value)
     else:
-        raise _pyexpr.Unsupported(target, f"`for {_pyexpr.short(target)} in ...` is not evaluated statically")
+        raise Unsupported(target, f"`for {short(target)} in ...` is not evaluated statically")
 
 
 def iterates(ev: Evaluator, node: ast.expr) -> bool:
@@ -123,16 +121,16 @@ def iterate(ev: Evaluator, node: ast.expr) -> list[object]:
         owner = ev.evaluate(node.func.value)
         if isinstance(owner, dict) and not node.args and not node.keywords:
             if missing := ev.table.missing_in(owner):
-                raise _pyexpr.Unsupported(node, next(iter(missing.values()))[3])
+                raise Unsupported(node, next(iter(missing.values()))[3])
             return _view(owner, node.func.attr)
     value = ev.evaluate(node)
     if missing := ev.table.missing_in(value):  # an item left out: the loop would see one value fewer
-        raise _pyexpr.Unsupported(node, next(iter(missing.values()))[3])
+        raise Unsupported(node, next(iter(missing.values()))[3])
     if isinstance(value, list):
         return value
     if isinstance(value, dict):
         return list(value)
-    raise _pyexpr.Unsupported(node, f"cannot iterate over `{_pyexpr.short(node)}` statically")
+    raise Unsupported(node, f"cannot iterate over `{short(node)}` statically")
 
 
 def _view(owner: dict[object, object], name: str) -> list[object]:
@@ -149,7 +147,7 @@ def _builtin(ev: Evaluator, node: ast.Call) -> list[object]:
         values = [ev.evaluate(arg) for arg in node.args]
         bounds = [value for value in values if isinstance(value, int) and not isinstance(value, bool)]
         if not 1 <= len(bounds) == len(values) <= 3 or bounds[2:] == [0]:
-            raise _pyexpr.Unsupported(node, f"`{_pyexpr.short(node)}` is not a range of integers")
+            raise Unsupported(node, f"`{short(node)}` is not a range of integers")
         steps = range(*bounds)
         ev.table.charge(len(steps), ev.at(node))  # before the list exists
         return list(steps)
@@ -159,7 +157,7 @@ def _builtin(ev: Evaluator, node: ast.Call) -> list[object]:
         return [[index, item] for index, item in enumerate(lists[0])]
     if name == "zip" and lists:
         return [list(items) for items in zip(*lists, strict=False)]
-    raise _pyexpr.Unsupported(node, _pyexpr.describe(node))
+    raise Unsupported(node, describe(node))
 
 
 def condition(ev: Evaluator, node: ast.expr) -> bool:
@@ -184,7 +182,7 @@ def _compare(ev: Evaluator, node: ast.Compare) -> bool:
             if not _COMPARE[type(op)](left, right):
                 return False
         except TypeError as err:
-            raise _pyexpr.Unsupported(node, f"`{_pyexpr.short(node)}` fails: {err}") from err
+            raise Unsupported(node, f"`{short(node)}` fails: {err}") from err
         left = right
     return True
 
@@ -192,10 +190,10 @@ def _compare(ev: Evaluator, node: ast.Compare) -> bool:
 def dict_method(ev: Evaluator, node: ast.Call, owner: dict[str | int, object], name: str) -> object:
     """``d.get(k[, default])`` and ``d.pop(k[, default])`` on a known dict, as Python runs them."""
     if not 1 <= len(node.args) <= 2 or node.keywords:
-        raise _pyexpr.Unsupported(node, _pyexpr.describe(node))
+        raise Unsupported(node, describe(node))
     key = ev.evaluate(node.args[0])
     if not isinstance(key, str | int):
-        raise _pyexpr.Unsupported(node.args[0], f"`{_pyexpr.short(node.args[0])}` is not a key")
+        raise Unsupported(node.args[0], f"`{short(node.args[0])}` is not a key")
     if key in owner:
         value = owner[key]
         if name == "pop":
@@ -203,9 +201,9 @@ def dict_method(ev: Evaluator, node: ast.Call, owner: dict[str | int, object], n
             ev.table.forget(owner, key)
         return value
     if missing := ev.table.missing_in(owner).get(key):
-        raise _pyexpr.Unsupported(node, missing[3])
+        raise Unsupported(node, missing[3])
     if len(node.args) == 2:
         return ev.evaluate(node.args[1])
     if name == "get":
         return None
-    raise _pyexpr.Unsupported(node, f"`{_pyexpr.short(node)}` pops a key the dict does not have")
+    raise Unsupported(node, f"`{short(node)}` pops a key the dict does not have")

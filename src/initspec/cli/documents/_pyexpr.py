@@ -12,10 +12,11 @@ from typing import Final
 from initspec.cli.documents import _pycomp
 from initspec.cli.documents._pypositions import Where
 from initspec.cli.documents._pysites import KEY, SiteMap
+from initspec.cli.documents._pyunsupported import Unsupported, describe, short
 from initspec.cli.documents._pyvalues import Imported, Table
 from initspec.cli.documents.model import MAX_INT_DIGITS, Document, DocumentError, Position
 
-__all__ = ["BASE_KEY", "Evaluator", "Unsupported", "short"]
+__all__ = ["BASE_KEY", "Evaluator"]
 
 BASE_KEY: Final = "_base_"
 _BASE_REFERENCE: Final = re.compile(r"\{\{\s*_base_\.([A-Za-z0-9_.]+)\s*\}\}")
@@ -29,22 +30,6 @@ _ARITHMETIC: Final[dict[type[ast.operator], Callable[[object, object], object]]]
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
-_KINDS: Final[dict[type[ast.AST], str]] = {
-    ast.BinOp: "the operation",
-    ast.JoinedStr: "the f-string",
-    ast.Lambda: "the lambda",
-    ast.ListComp: "the comprehension",
-    ast.DictComp: "the comprehension",
-    ast.Subscript: "the subscript",
-}
-
-
-class Unsupported(Exception):
-    """An expression that cannot be evaluated without running code."""
-
-    def __init__(self, node: ast.AST, reason: str) -> None:
-        super().__init__(reason)
-        self.node, self.reason = node, reason
 
 
 class Evaluator:
@@ -294,21 +279,3 @@ def _is_copy(func: ast.expr, variables: dict[str, object]) -> bool:
         and isinstance(func.value, ast.Name)
         and variables.get(func.value.id) == Imported("copy")
     )
-
-
-def describe(node: ast.AST) -> str:
-    """Why an expression cannot be evaluated, for ``Skipped.reason``."""
-    text = short(node)
-    if isinstance(node, ast.Call):
-        return f"cannot evaluate a call to `{short(node.func)}` statically"
-    if isinstance(node, ast.Name):
-        return f"`{node.id}` is not a variable assigned earlier in this file"
-    return f"cannot evaluate {_KINDS.get(type(node), 'the expression')} `{text}` statically"
-
-
-def short(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node).split("\n")[0]
-    except (ValueError, RecursionError, AttributeError):  # a huge literal, or a stand-in node
-        text = type(node).__name__
-    return text if len(text) <= 60 else text[:57] + "..."

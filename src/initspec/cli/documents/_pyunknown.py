@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 from typing import Final
 
-from initspec.cli.documents._pyexpr import Evaluator, Unsupported, short
+from initspec.cli.documents._pyexpr import Evaluator
 from initspec.cli.documents._pysites import KEY
+from initspec.cli.documents._pyunsupported import Unsupported, short
 from initspec.cli.documents._pyvalues import Imported, Missing, Table, value_at
 from initspec.cli.documents.model import Notice
 

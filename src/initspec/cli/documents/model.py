@@ -29,6 +29,7 @@ __all__ = [
     "location_of",
     "position_of",
     "read_source",
+    "skipped_inside",
     "too_long_int",
 ]
 
@@ -233,6 +234,11 @@ def _known_loc(doc: Document, loc: Loc) -> Loc:
         if (*known, segment) in doc.positions:
             known = (*known, segment)
     return known
+
+
+def skipped_inside(doc: Document, loc: Loc) -> list[Skipped]:
+    """The pieces of ``doc`` left out (they need running code) from inside the value at ``loc``."""
+    return [piece for piece in doc.skipped if len(piece.path) > len(loc) and piece.path[: len(loc)] == loc]
 
 
 def find_init_cfgs(

@@ -14,9 +14,10 @@ from typing import Final
 
 from initspec.cli.documents._pybases import BaseImports
 from initspec.cli.documents._pycomp import dict_method
-from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator, Unsupported, short
+from initspec.cli.documents._pyexpr import BASE_KEY, Evaluator
 from initspec.cli.documents._pysites import SiteMap, attribute_at, find_sites
 from initspec.cli.documents._pyunknown import Unknowns
+from initspec.cli.documents._pyunsupported import Unsupported, short
 from initspec.cli.documents._pyvalues import INIT_CLASSES, Imported, Table
 from initspec.cli.documents.merge import merge_into, update_into
 from initspec.cli.documents.model import (

@@ -25,34 +25,39 @@ __all__ = ["plan_module"]
 
 def plan_module(builder: PlanBuilder, index: int) -> None:
     """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
-    node = builder.tree.nodes[index]
+    nodes = builder.tree.nodes
+    node = nodes[index]
     cfgs, lints = protocol.configs_and_lints(node.module)
     if lints:
         builder.lint_cfgs(node.path, cfgs, lints)
+    loads = False
     for i, cfg in enumerate(cfgs):
-        if not isinstance(cfg, PretrainedInit):
+        if isinstance(cfg, PretrainedInit):
+            loads = True
+        else:
             builder.run_cfg(index, cfg, i)
-    nodes = builder.tree.nodes
     for child in node.children:
         kid = nodes[child]
         if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
             _plan_child(builder, child)
-    for i, cfg in enumerate(cfgs):
-        if isinstance(cfg, PretrainedInit):
-            builder.run_cfg(index, cfg, i)
-    builder.mark(node.module)
+    if loads:
+        for i, cfg in enumerate(cfgs):
+            if isinstance(cfg, PretrainedInit):
+                builder.run_cfg(index, cfg, i)
+    builder.marks.append(node.module)
 
 
 def _plan_child(builder: PlanBuilder, index: int) -> None:
     tree = builder.tree
     node = tree.nodes[index]
-    has_own = protocol.has_init_weights(node.module)
-    if not has_own and node.children and _is_wrapper(node.module):
+    module = node.module
+    has_own = protocol.has_init_weights(module)
+    if not has_own and node.children and _is_wrapper(module):
         index = node.children[0]
         node = tree.nodes[index]
-        has_own = protocol.has_init_weights(node.module)
-    module = node.module
-    if not has_own or protocol.is_init(module) or not builder.first_visit(module):
+        module = node.module
+        has_own = protocol.has_init_weights(module)
+    if not has_own or not builder.first_visit(module):
         return
     if protocol.is_managed(module) and protocol.runs_generic(module):
         plan_module(builder, index)

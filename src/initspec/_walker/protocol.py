@@ -26,6 +26,7 @@ __all__ = [
     "configs_of_or_none",
     "generic",
     "has_init_weights",
+    "init_flag",
     "is_init",
     "is_managed",
     "lints_of",
@@ -42,6 +43,7 @@ _STATE: Final = "_initspec_state"
 _GENERIC: Final = "_initspec_generic"
 _MANAGED: list[tuple[type[nn.Module], ...]] = [()]  # one tuple, replaced on (un)registration
 _WARNED_FREE_FORM: set[type] = set()
+_NO_FLAG: Final = object()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -92,6 +94,12 @@ def runs_generic(module: nn.Module) -> bool:
 
 def is_init(module: nn.Module) -> bool:
     return bool(getattr(module, "is_init", False))
+
+
+def init_flag(module: nn.Module) -> bool | None:
+    """``is_init`` as a bool, or ``None`` for a module without the flag (one look-up for both questions)."""
+    flag = getattr(module, "is_init", _NO_FLAG)
+    return None if flag is _NO_FLAG else bool(flag)
 
 
 def set_init(module: nn.Module, value: bool = True) -> None:

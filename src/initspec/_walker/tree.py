@@ -101,6 +101,16 @@ def tensor_kind(tensor: torch.Tensor) -> TensorKind:
     return TensorKind(tuple(tensor.shape), tensor.dtype, _layout_problem(tensor))
 
 
+def _kind_key(tensor: torch.Tensor | None) -> object:
+    """A cheap key equal for tensors of one :class:`TensorKind` (a plain tuple: no ``TensorKind`` is built)."""
+    if tensor is None:
+        return None
+    if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
+        return tensor.shape, tensor.dtype
+    kind = tensor_kind(tensor)
+    return (kind.shape, kind.dtype) if kind.layout is None else kind
+
+
 def _layout_problem(tensor: torch.Tensor) -> str | None:
     if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
         return None  # the common case: a contiguous tensor cannot be expanded
@@ -135,29 +145,27 @@ class Tree:
         self._post_order(root, "")
         self._by_path: dict[str, int] | None = None
         self._index: dict[str, list[int]] = {}
-        self._kinds: dict[str, dict[tuple[TensorKind | None, TensorKind | None], list[int]]] = {}
+        self._kinds: dict[str, list[tuple[TensorKind | None, TensorKind | None, list[int]]]] = {}
 
     def _post_order(self, module: nn.Module, path: str) -> int:
         nodes = self.nodes
         start = len(nodes)
+        prefix = f"{path}." if path else ""
         if module._parameters:
-            self._name_tensors(module._parameters, path, self.params)
+            self._name_tensors(module._parameters, prefix, self.params)
         if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
             skip = module._non_persistent_buffers_set
             buffers = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
-            self._name_tensors(buffers, path, self.buffers)
-        if module._modules:
-            prefix = f"{path}." if path else ""
-            kids = [self._post_order(c, prefix + n) for n, c in children(module)]
-        else:
-            kids = []
+            self._name_tensors(buffers, prefix, self.buffers)
+        kids = [self._post_order(c, prefix + n) for n, c in children(module)] if module._modules else []
         nodes.append(Node(path, module, start, kids))
         return len(nodes) - 1
 
-    def _name_tensors(self, tensors: dict[str, Any], path: str, out: list[tuple[str, torch.Tensor]]) -> None:
+    def _name_tensors(self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]) -> None:
+        names = self.names
         for key, tensor in tensors.items():
-            if tensor is not None and id(tensor) not in self.names:
-                self.names[id(tensor)] = name = f"{path}.{key}" if path else key
+            if tensor is not None and id(tensor) not in names:
+                names[id(tensor)] = name = prefix + key
                 out.append((name, tensor))
 
     def meta_only(self) -> bool:
@@ -193,11 +201,16 @@ class Tree:
         return index[bisect.bisect_left(index, lo) : bisect.bisect_right(index, hi)]
 
     def kinds_in(self, name: str, lo: int, hi: int) -> list[tuple[int, TensorKind | None, TensorKind | None]]:
-        """One node in ``[lo, hi]`` per distinct (weight kind, bias kind) among the modules ``name`` matches."""
-        if name not in self._kinds:
+        """One node in ``[lo, hi]`` per distinct (weight kind, bias kind) among the modules ``name`` matches.
+
+        Each kind is one object per tree and name, so a caller may remember a verdict by its ``id``.
+        """
+        kinds = self._kinds.get(name)
+        if kinds is None:
             self._build_index(name)
+            kinds = self._kinds[name]
         out = []
-        for (weight, bias), nodes in self._kinds[name].items():
+        for weight, bias, nodes in kinds:
             first = bisect.bisect_left(nodes, lo)
             if first < len(nodes) and nodes[first] <= hi:
                 out.append((nodes[first], weight, bias))
@@ -205,14 +218,25 @@ class Tree:
 
     def _build_index(self, name: str) -> list[int]:
         index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
-        kinds: dict[tuple[TensorKind | None, TensorKind | None], list[int]] = {}
+        groups: dict[tuple[object, object], list[int]] = {}
         for i in index:
             weight, bias = self.tensors(i)
-            key = (
-                None if weight is None else tensor_kind(weight),
-                None if bias is None else tensor_kind(bias),
+            key = (_kind_key(weight), _kind_key(bias))
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [i]
+            else:
+                group.append(i)
+        kinds = []
+        for nodes in groups.values():  # the kind itself is built once per group, from its first tensor
+            weight, bias = self.tensors(nodes[0])
+            kinds.append(
+                (
+                    None if weight is None else tensor_kind(weight),
+                    None if bias is None else tensor_kind(bias),
+                    nodes,
+                )
             )
-            kinds.setdefault(key, []).append(i)
         self._index[name], self._kinds[name] = index, kinds
         return index
 

@@ -7,6 +7,7 @@ arithmetic lives in ``initspec._maths``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -125,9 +126,14 @@ def kaiming_args(c: Any) -> tuple[float, str, str, str]:
 def _kaiming(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
     a, mode, nonlinearity, dist = kaiming_args(c)
     if _plain(t):
-        M.draw(t, M.kaiming_std(M.fan_in_and_fan_out(t.shape), a, mode, nonlinearity), dist, g)
+        M.draw(t, _kaiming_std(t.shape, a, mode, nonlinearity), dist, g)
     else:
         F.kaiming_(t, a, mode, nonlinearity, dist, generator=g)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # one call per layer, with the same few arguments
+def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
+    return M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity)
 
 
 def _xavier(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:

@@ -59,11 +59,12 @@ def _plan_child(builder: PlanBuilder, index: int) -> None:
         has_own = protocol.has_init_weights(module)
     if not has_own or not builder.first_visit(module):
         return
-    if protocol.is_managed(module) and protocol.runs_generic(module):
+    managed = protocol.is_managed(module)
+    if managed and protocol.runs_generic(module):
         plan_module(builder, index)
         return
     prefix = builder.prefix + join(node.path, "")
-    if protocol.is_managed(module):
+    if managed:
         _dry_run(builder, module, prefix)
     covers = tuple(builder.prefix + tree.name_of(p, join(node.path, n)) for n, p in module.named_parameters())
     builder.add_call(CallStep(node.path, module, partial(_call_nested, module, prefix), covers))

@@ -108,14 +108,15 @@ class PlanBuilder:
         tree, lo = self.tree, self.tree.nodes[node].start
         found: list[Sequence[int]] = []
         for name in cfg.layer:
-            hits = tree.matches(name, lo, node)
+            hits, kinds = tree.layer_matches(name, lo, node)
             if not hits:
                 self.unmatched.append(UnmatchedLayer(source.label, name))
             found.append(hits)
-            for i, weight, bias in tree.kinds_in(name, lo, node):
-                if weight is not None:
+            seen = self._seen  # what _check looks up first, read here: nested rules repeat their kinds
+            for i, weight, bias in kinds:
+                if weight is not None and (id(cfg), id(weight), "weight") not in seen:
                     self._check(i, weight, "weight", cfg, source)
-                if bias is not None:
+                if bias is not None and (id(cfg), id(bias), "bias") not in seen:
                     self._check(i, bias, "bias", cfg, source)
         indices = found[0] if len(found) == 1 else sorted(set().union(*found))
         if not indices and not cfg.override:
@@ -135,17 +136,15 @@ class PlanBuilder:
     ) -> None:
         """``check_write`` of node ``node``'s weight or bias, once per verdict key (nested rules repeat them).
 
-        Equal configs are one object (see protocol) and each kind one object of the tree (``Tree.kinds_in``),
-        so ``seen`` is a key of ids; both objects are held, so no id is reused during the plan.
+        Equal configs are one object (see protocol) and each kind one object of the tree (``Tree.layer_matches``),
+        so a verdict is remembered by their ids (the caller looks there first); both objects are held, so no
+        id is reused during the plan.
         """
-        seen = (id(cfg), id(kind), role)
-        if seen in self._seen:
-            return
         key = check_key(cfg, kind, role)
         if key not in self._passed:
             check_write(join(self.tree.nodes[node].path, role), kind, role, cfg, source)
             self._passed.add(key)
-        self._seen[seen] = (cfg, kind)
+        self._seen[id(cfg), id(kind), role] = (cfg, kind)
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         if not is_glob(override.name):

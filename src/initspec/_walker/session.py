@@ -6,6 +6,7 @@ A run's options come from the caller, else the enclosing ``init_weights`` run (a
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 from collections.abc import Iterator
@@ -55,15 +56,35 @@ def run_init_weights(
         plan = plan_tree(module, strict=active.strict, prefix=active.prefix, loaded=active.checkpoints)
         return plan.apply(seed=active.seed, skip_overwritten=active.skip_overwritten)
     seed_, skip, strict_, complete = resolve(seed, skip_overwritten, strict, require_complete)
-    report = plan_tree(module, strict=strict_, require_complete=complete).apply(
-        seed=seed_, skip_overwritten=skip
-    )
+    with _collection_paused():
+        report = plan_tree(module, strict=strict_, require_complete=complete).apply(
+            seed=seed_, skip_overwritten=skip
+        )
     _share(module, report)
     if logger.isEnabledFor(logging.INFO):
         logger.info("%s", report.summary())
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("\n%s", report)
     return report
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one outermost run, as ``timeit`` does.
+
+    A plan allocates a few small objects per module (nodes, names, steps), none of them garbage before the
+    run ends, so on a large model the collector would scan the young objects (and, now and then, the whole
+    heap) many times for nothing: that was about 5% of ``init_weights`` on 2,000 small blocks. Reference
+    counting still frees everything as usual; the collector resumes, if it was on, when the run ends.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _share(module: nn.Module, report: InitReport) -> None:

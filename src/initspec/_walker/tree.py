@@ -72,14 +72,15 @@ def attr(module: nn.Module, name: str) -> object:
 
 def children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
     """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
-    items = module._modules.items()
-    if not items:
+    modules = module._modules
+    if not modules:
         return ()
-    if len(items) == 1 and next(iter(items))[1] is not None:
-        return items  # type: ignore[return-value]
+    ids = set(map(id, modules.values()))
+    if len(ids) == len(modules) and id(None) not in ids:  # the usual case, checked in C
+        return modules.items()  # type: ignore[return-value]
     seen: set[int] = set()
     out = []
-    for name, child in items:
+    for name, child in modules.items():
         if child is not None and id(child) not in seen:
             seen.add(id(child))
             out.append((name, child))
@@ -193,28 +194,30 @@ class Tree:
             node.tensors = (_tensor_attr(node, "weight"), _tensor_attr(node, "bias"))
         return node.tensors
 
-    def matches(self, name: str, lo: int, hi: int) -> Sequence[int]:
-        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches."""
-        index = self._index.get(name)
-        if index is None:
-            index = self._build_index(name)
-        return index[bisect.bisect_left(index, lo) : bisect.bisect_right(index, hi)]
-
-    def kinds_in(self, name: str, lo: int, hi: int) -> list[tuple[int, TensorKind | None, TensorKind | None]]:
-        """One node in ``[lo, hi]`` per distinct (weight kind, bias kind) among the modules ``name`` matches.
+    def layer_matches(
+        self, name: str, lo: int, hi: int
+    ) -> tuple[Sequence[int], list[tuple[int, TensorKind | None, TensorKind | None]]]:
+        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches, and one of
+        those nodes per distinct (weight kind, bias kind) among them.
 
         Each kind is one object per tree and name, so a caller may remember a verdict by its ``id``.
         """
-        kinds = self._kinds.get(name)
-        if kinds is None:
-            self._build_index(name)
-            kinds = self._kinds[name]
+        index = self._index.get(name)
+        if index is None:
+            index = self._build_index(name)
+        first, last = bisect.bisect_left(index, lo), bisect.bisect_right(index, hi)
+        if first == last:
+            return [], []
+        kinds = self._kinds[name]
+        if len(kinds) == 1 and kinds[0][2] is index:  # one kind: its first node in range is index[first]
+            weight, bias, _ = kinds[0]
+            return index[first:last], [(index[first], weight, bias)]
         out = []
         for weight, bias, nodes in kinds:
-            first = bisect.bisect_left(nodes, lo)
-            if first < len(nodes) and nodes[first] <= hi:
-                out.append((nodes[first], weight, bias))
-        return out
+            at = bisect.bisect_left(nodes, lo)
+            if at < len(nodes) and nodes[at] <= hi:
+                out.append((nodes[at], weight, bias))
+        return index[first:last], out
 
     def _build_index(self, name: str) -> list[int]:
         index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
@@ -228,6 +231,8 @@ class Tree:
             else:
                 group.append(i)
         kinds = []
+        if len(groups) == 1:  # one kind (the usual case): its node list is the index itself
+            groups = {key: index for key in groups}
         for nodes in groups.values():  # the kind itself is built once per group, from its first tensor
             weight, bias = self.tensors(nodes[0])
             kinds.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -220,7 +221,9 @@ class Tree:
         return index[first:last], out
 
     def _build_index(self, name: str) -> list[int]:
-        index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
+        types = [type(node.module) for node in self.nodes]
+        hit = {cls: name in class_names(cls) for cls in set(types)}  # a few classes, many modules
+        index = list(itertools.compress(range(len(types)), map(hit.__getitem__, types)))
         groups: dict[tuple[object, object], list[int]] = {}
         for i in index:
             weight, bias = self.tensors(i)

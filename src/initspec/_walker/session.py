@@ -6,7 +6,6 @@ A run's options come from the caller, else the enclosing ``init_weights`` run (a
 
 from __future__ import annotations
 
-import gc
 import logging
 import warnings
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from torch import nn
 
 from initspec._errors import InitWarning
+from initspec._gc import collector_paused
 from initspec._options import check_seed
 from initspec._walker import protocol
 from initspec._walker.context import ACTIVE, SCOPE, UNSET, Scope, Unset, resolve
@@ -56,7 +56,7 @@ def run_init_weights(
         plan = plan_tree(module, strict=active.strict, prefix=active.prefix, loaded=active.checkpoints)
         return plan.apply(seed=active.seed, skip_overwritten=active.skip_overwritten)
     seed_, skip, strict_, complete = resolve(seed, skip_overwritten, strict, require_complete)
-    with _collection_paused():
+    with collector_paused():  # the plan's objects all live until the run ends: see initspec._gc
         report = plan_tree(module, strict=strict_, require_complete=complete).apply(
             seed=seed_, skip_overwritten=skip
         )
@@ -66,25 +66,6 @@ def run_init_weights(
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("\n%s", report)
     return report
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one outermost run, as ``timeit`` does.
-
-    A plan allocates a few small objects per module (nodes, names, steps), none of them garbage before the
-    run ends, so on a large model the collector would scan the young objects (and, now and then, the whole
-    heap) many times for nothing: that was about 5% of ``init_weights`` on 2,000 small blocks. Reference
-    counting still frees everything as usual; the collector resumes, if it was on, when the run ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _share(module: nn.Module, report: InitReport) -> None:

@@ -163,7 +163,9 @@ class Tree:
         nodes.append(Node(path, module, start, kids))
         return len(nodes) - 1
 
-    def _name_tensors(self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]) -> None:
+    def _name_tensors(
+        self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]
+    ) -> None:
         names = self.names
         for key, tensor in tensors.items():
             if tensor is not None and id(tensor) not in names:

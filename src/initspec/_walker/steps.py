@@ -12,7 +12,7 @@ from initspec._checkpoint.copy import copy_loaded
 from initspec._errors import InitPlanError, format_loc
 from initspec._shards import holds_no_data, is_sharded, local_view
 from initspec._walker.tree import join
-from initspec._walker.writers import write_weight, writer_of
+from initspec._walker.writers import fill_value, write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
 
 __all__ = ["CallStep", "Source", "Step", "require_seed_for_shards"]
@@ -74,7 +74,7 @@ class Step:
         if tensor.is_meta or (sharded and holds_no_data(tensor)):
             return
         if role == "bias" and isinstance(self.init, BaseInit):
-            (local_view(tensor)[0] if sharded else tensor).fill_(self.init.bias_value)
+            fill_value(local_view(tensor)[0] if sharded else tensor, self.init.bias_value)
         elif role == "load" and self.loaded is not None:
             copy_loaded(tensor, self.loaded)
         elif seed is None and not sharded:  # what write_weight does for a whole unseeded tensor, inlined

@@ -37,7 +37,7 @@ from initspec.configs import (
 )
 from initspec.configs._registry import Writer
 
-__all__ = ["is_builtin", "kaiming_args", "scaling_args", "trunc_normal_map", "write_weight", "writer_of"]
+__all__ = ["fill_value", "is_builtin", "kaiming_args", "scaling_args", "trunc_normal_map", "write_weight", "writer_of"]
 
 
 _CACHE: dict[type, Writer] = {}
@@ -95,7 +95,15 @@ def _plain(t: torch.Tensor) -> bool:
 
 # -- unseeded fills: mmengine's draws, bit for bit --------------------------------------------------------
 def _constant(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
-    t.fill_(c.val)
+    fill_value(t, c.val)
+
+
+def fill_value(t: torch.Tensor, value: float) -> None:
+    """``t.fill_(value)``; a positive zero (the usual bias) as ``zero_()``: the same bits, in half the time."""
+    if value == 0 and math.copysign(1.0, value) > 0:
+        t.zero_()
+    else:
+        t.fill_(value)
 
 
 def _normal(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:

@@ -37,7 +37,15 @@ from initspec.configs import (
 )
 from initspec.configs._registry import Writer
 
-__all__ = ["fill_value", "is_builtin", "kaiming_args", "scaling_args", "trunc_normal_map", "write_weight", "writer_of"]
+__all__ = [
+    "fill_value",
+    "is_builtin",
+    "kaiming_args",
+    "scaling_args",
+    "trunc_normal_map",
+    "write_weight",
+    "writer_of",
+]
 
 
 _CACHE: dict[type, Writer] = {}

@@ -38,8 +38,10 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
             builder.run_cfg(index, cfg, i)
     for child in node.children:
         kid = nodes[child]
-        if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
-            _plan_child(builder, child)
+        if protocol.has_init_weights(kid.module):
+            _plan_child(builder, child, True)
+        elif kid.children:  # a plain leaf layer has nothing to plan
+            _plan_child(builder, child, False)
     if loads:
         for i, cfg in enumerate(cfgs):
             if isinstance(cfg, PretrainedInit):
@@ -47,11 +49,10 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
     builder.marks.append(node.module)
 
 
-def _plan_child(builder: PlanBuilder, index: int) -> None:
+def _plan_child(builder: PlanBuilder, index: int, has_own: bool) -> None:
     tree = builder.tree
     node = tree.nodes[index]
     module = node.module
-    has_own = protocol.has_init_weights(module)
     if not has_own and node.children and _is_wrapper(module):
         index = node.children[0]
         node = tree.nodes[index]

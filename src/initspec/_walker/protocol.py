@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -35,6 +35,7 @@ __all__ = [
     "register_managed",
     "runs_generic",
     "set_init",
+    "set_init_all",
     "unregister_managed",
     "validate",
 ]
@@ -104,6 +105,12 @@ def init_flag(module: nn.Module) -> bool | None:
 
 def set_init(module: nn.Module, value: bool = True) -> None:
     module.__dict__["_is_init"] = value
+
+
+def set_init_all(modules: Iterable[nn.Module]) -> None:
+    """:func:`set_init` on each of ``modules`` (every ``BaseModule`` a run planned), in one loop."""
+    for module in modules:
+        module.__dict__["_is_init"] = True
 
 
 def validate(module: nn.Module, raw: object) -> None:

@@ -107,16 +107,16 @@ class PlanBuilder:
     def _match_layers(self, node: int, cfg: BaseInit, source: Source) -> None:
         tree, lo = self.tree, self.tree.nodes[node].start
         found: list[Sequence[int]] = []
+        seen, key = self._seen, id(cfg)  # what _check looks up first, read here: nested rules repeat kinds
         for name in cfg.layer:
             hits, kinds = tree.layer_matches(name, lo, node)
             if not hits:
                 self.unmatched.append(UnmatchedLayer(source.label, name))
             found.append(hits)
-            seen = self._seen  # what _check looks up first, read here: nested rules repeat their kinds
             for i, weight, bias in kinds:
-                if weight is not None and (id(cfg), id(weight), "weight") not in seen:
+                if weight is not None and (key, id(weight), "weight") not in seen:
                     self._check(i, weight, "weight", cfg, source)
-                if bias is not None and (id(cfg), id(bias), "bias") not in seen:
+                if bias is not None and (key, id(bias), "bias") not in seen:
                     self._check(i, bias, "bias", cfg, source)
         indices = found[0] if len(found) == 1 else sorted(set().union(*found))
         if not indices and not cfg.override:

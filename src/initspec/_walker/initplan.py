@@ -85,8 +85,7 @@ class InitPlan:
         else:
             run_nested(builder, steps, seed, skip_overwritten, outer)
         if not builder.tree.meta_only():  # a meta model is only planned: init_weights must run again
-            for module in builder.marks:
-                protocol.set_init(module)
+            protocol.set_init_all(builder.marks)
         return self.report()
 
     def report(self) -> InitReport:

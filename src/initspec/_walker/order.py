@@ -25,40 +25,47 @@ __all__ = ["plan_module"]
 
 def plan_module(builder: PlanBuilder, index: int) -> None:
     """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
-    node = builder.tree.nodes[index]
+    nodes = builder.tree.nodes
+    node = nodes[index]
     cfgs, lints = protocol.configs_and_lints(node.module)
     if lints:
         builder.lint_cfgs(node.path, cfgs, lints)
-    for i, cfg in enumerate(cfgs):
-        if not isinstance(cfg, PretrainedInit):
-            builder.run_cfg(index, cfg, i)
-    nodes = builder.tree.nodes
-    for child in node.children:
-        kid = nodes[child]
-        if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
-            _plan_child(builder, child)
+    loads = False
     for i, cfg in enumerate(cfgs):
         if isinstance(cfg, PretrainedInit):
+            loads = True
+        else:
             builder.run_cfg(index, cfg, i)
-    builder.mark(node.module)
+    for child in node.children:
+        kid = nodes[child]
+        if protocol.has_init_weights(kid.module):
+            _plan_child(builder, child, True)
+        elif kid.children:  # a plain leaf layer has nothing to plan
+            _plan_child(builder, child, False)
+    if loads:
+        for i, cfg in enumerate(cfgs):
+            if isinstance(cfg, PretrainedInit):
+                builder.run_cfg(index, cfg, i)
+    builder.marks.append(node.module)
 
 
-def _plan_child(builder: PlanBuilder, index: int) -> None:
+def _plan_child(builder: PlanBuilder, index: int, has_own: bool) -> None:
     tree = builder.tree
     node = tree.nodes[index]
-    has_own = protocol.has_init_weights(node.module)
-    if not has_own and node.children and _is_wrapper(node.module):
+    module = node.module
+    if not has_own and node.children and _is_wrapper(module):
         index = node.children[0]
         node = tree.nodes[index]
-        has_own = protocol.has_init_weights(node.module)
-    module = node.module
-    if not has_own or protocol.is_init(module) or not builder.first_visit(module):
+        module = node.module
+        has_own = protocol.has_init_weights(module)
+    if not has_own or not builder.first_visit(module):
         return
-    if protocol.is_managed(module) and protocol.runs_generic(module):
+    managed = protocol.is_managed(module)
+    if managed and protocol.runs_generic(module):
         plan_module(builder, index)
         return
     prefix = builder.prefix + join(node.path, "")
-    if protocol.is_managed(module):
+    if managed:
         _dry_run(builder, module, prefix)
     covers = tuple(builder.prefix + tree.name_of(p, join(node.path, n)) for n, p in module.named_parameters())
     builder.add_call(CallStep(node.path, module, partial(_call_nested, module, prefix), covers))

@@ -77,14 +77,14 @@ def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], d
         if free != indices[p]:
             p = bisect.bisect_right(indices, free) - 1
             continue
-        weight, bias = tree.tensors(free)
-        if bias is not None and id(bias) not in written:
-            written.add(id(bias))
-            name = names.get(id(bias)) or join(nodes[free].path, "bias")
+        weight, bias = nodes[free].tensors or tree.tensors(free)  # cached by the rule's checks
+        if bias is not None and (key := id(bias)) not in written:
+            written.add(key)
+            name = names.get(key) or join(nodes[free].path, "bias")
             out.append(Step(prefix + name, bias, "bias", init, source))
-        if weight is not None and id(weight) not in written:
-            written.add(id(weight))
-            name = names.get(id(weight)) or join(nodes[free].path, "weight")
+        if weight is not None and (key := id(weight)) not in written:
+            written.add(key)
+            name = names.get(key) or join(nodes[free].path, "weight")
             out.append(Step(prefix + name, weight, "weight", init, source))
         done.mark(free)
         p -= 1

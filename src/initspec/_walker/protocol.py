@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -26,6 +26,7 @@ __all__ = [
     "configs_of_or_none",
     "generic",
     "has_init_weights",
+    "init_flag",
     "is_init",
     "is_managed",
     "lints_of",
@@ -34,6 +35,7 @@ __all__ = [
     "register_managed",
     "runs_generic",
     "set_init",
+    "set_init_all",
     "unregister_managed",
     "validate",
 ]
@@ -42,6 +44,7 @@ _STATE: Final = "_initspec_state"
 _GENERIC: Final = "_initspec_generic"
 _MANAGED: list[tuple[type[nn.Module], ...]] = [()]  # one tuple, replaced on (un)registration
 _WARNED_FREE_FORM: set[type] = set()
+_NO_FLAG: Final = object()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -94,8 +97,20 @@ def is_init(module: nn.Module) -> bool:
     return bool(getattr(module, "is_init", False))
 
 
+def init_flag(module: nn.Module) -> bool | None:
+    """``is_init`` as a bool, or ``None`` for a module without the flag (one look-up for both questions)."""
+    flag = getattr(module, "is_init", _NO_FLAG)
+    return None if flag is _NO_FLAG else bool(flag)
+
+
 def set_init(module: nn.Module, value: bool = True) -> None:
     module.__dict__["_is_init"] = value
+
+
+def set_init_all(modules: Iterable[nn.Module]) -> None:
+    """:func:`set_init` on each of ``modules`` (every ``BaseModule`` a run planned), in one loop."""
+    for module in modules:
+        module.__dict__["_is_init"] = True
 
 
 def validate(module: nn.Module, raw: object) -> None:

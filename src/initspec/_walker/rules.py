@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from initspec._errors import CheckpointError, InitPlanError, InitWarning, Problem, did_you_mean
+from initspec._walker import protocol
 from initspec._walker.checks import check_key, check_write
 from initspec._walker.external import supplies_module
 from initspec._walker.globs import candidates, expand, is_glob
@@ -62,7 +63,7 @@ class PlanBuilder:
         self._visited: set[int] = set()
         self.model_code: list[tuple[nn.Module, str, str | None]] = []
         self._passed: set[tuple[object, ...]] = set()
-        self._seen: dict[tuple[object, ...], InitializerConfig] = {}
+        self._seen: dict[tuple[object, ...], tuple[InitializerConfig, TensorKind]] = {}
 
     def full(self, path: str) -> str:
         """``path`` as seen from the model's root (nested ``init_weights`` calls plan a subtree)."""
@@ -73,12 +74,14 @@ class PlanBuilder:
         self.ops.append(step)
 
     def first_visit(self, module: nn.Module) -> bool:
-        """False if ``module`` (which has ``is_init``) was planned already in this run: its first
-        ``init_weights`` sets ``is_init``, so a later parent skips it."""
-        if id(module) in self._visited:
+        """False if ``module`` is initialized already, or (when it has ``is_init``) was planned already in
+        this run: its first ``init_weights`` sets ``is_init``, so a later parent skips it."""
+        flag = protocol.init_flag(module)
+        if flag is None:
+            return True
+        if flag or id(module) in self._visited:
             return False
-        if hasattr(module, "is_init"):
-            self._visited.add(id(module))
+        self._visited.add(id(module))
         return True
 
     def expect_generic(self, module: nn.Module, where: str, problem: str | None) -> None:
@@ -104,17 +107,17 @@ class PlanBuilder:
     def _match_layers(self, node: int, cfg: BaseInit, source: Source) -> None:
         tree, lo = self.tree, self.tree.nodes[node].start
         found: list[Sequence[int]] = []
+        seen, key = self._seen, id(cfg)  # what _check looks up first, read here: nested rules repeat kinds
         for name in cfg.layer:
-            hits = tree.matches(name, lo, node)
+            hits, kinds = tree.layer_matches(name, lo, node)
             if not hits:
                 self.unmatched.append(UnmatchedLayer(source.label, name))
             found.append(hits)
-            for i, weight, bias in tree.kinds_in(name, lo, node):
-                path = tree.nodes[i].path  # cheap: only the first module of each kind is looked at
-                if weight is not None:
-                    self._check(path, weight, "weight", cfg, source)
-                if bias is not None:
-                    self._check(path, bias, "bias", cfg, source)
+            for i, weight, bias in kinds:
+                if weight is not None and (key, id(weight), "weight") not in seen:
+                    self._check(i, weight, "weight", cfg, source)
+                if bias is not None and (key, id(bias), "bias") not in seen:
+                    self._check(i, bias, "bias", cfg, source)
         indices = found[0] if len(found) == 1 else sorted(set().union(*found))
         if not indices and not cfg.override:
             self.lint(
@@ -125,25 +128,23 @@ class PlanBuilder:
 
     def _check(
         self,
-        path: str,
+        node: int,
         kind: TensorKind,
         role: Literal["weight", "bias"],
         cfg: InitializerConfig,
         source: Source,
     ) -> None:
-        """``check_write`` of a module's weight or bias, once per verdict key (nested rules repeat them)."""
-        seen = (
-            id(cfg),
-            kind,
-            role,
-        )  # one config object (equal configs share one, see protocol): no key needed
-        if seen in self._seen:
-            return
+        """``check_write`` of node ``node``'s weight or bias, once per verdict key (nested rules repeat them).
+
+        Equal configs are one object (see protocol) and each kind one object of the tree (``Tree.layer_matches``),
+        so a verdict is remembered by their ids (the caller looks there first); both objects are held, so no
+        id is reused during the plan.
+        """
         key = check_key(cfg, kind, role)
         if key not in self._passed:
-            check_write(join(path, role), kind, role, cfg, source)
+            check_write(join(self.tree.nodes[node].path, role), kind, role, cfg, source)
             self._passed.add(key)
-        self._seen[seen] = cfg  # holding cfg keeps its id from being reused during the plan
+        self._seen[id(cfg), id(kind), role] = (cfg, kind)
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         if not is_glob(override.name):

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from torch import nn
 
 from initspec._errors import InitWarning
+from initspec._gc import collector_paused
 from initspec._options import check_seed
 from initspec._walker import protocol
 from initspec._walker.context import ACTIVE, SCOPE, UNSET, Scope, Unset, resolve
@@ -55,9 +56,10 @@ def run_init_weights(
         plan = plan_tree(module, strict=active.strict, prefix=active.prefix, loaded=active.checkpoints)
         return plan.apply(seed=active.seed, skip_overwritten=active.skip_overwritten)
     seed_, skip, strict_, complete = resolve(seed, skip_overwritten, strict, require_complete)
-    report = plan_tree(module, strict=strict_, require_complete=complete).apply(
-        seed=seed_, skip_overwritten=skip
-    )
+    with collector_paused():  # the plan's objects all live until the run ends: see initspec._gc
+        report = plan_tree(module, strict=strict_, require_complete=complete).apply(
+            seed=seed_, skip_overwritten=skip
+        )
     _share(module, report)
     if logger.isEnabledFor(logging.INFO):
         logger.info("%s", report.summary())

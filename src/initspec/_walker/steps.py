@@ -12,7 +12,7 @@ from initspec._checkpoint.copy import copy_loaded
 from initspec._errors import InitPlanError, format_loc
 from initspec._shards import holds_no_data, is_sharded, local_view
 from initspec._walker.tree import join
-from initspec._walker.writers import write_weight, writer_of
+from initspec._walker.writers import fill_value, write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
 
 __all__ = ["CallStep", "Source", "Step", "require_seed_for_shards"]
@@ -67,16 +67,18 @@ class Step:
 
     def run(self, seed: int | None) -> None:
         """Perform the write; tensors on the meta device are skipped, since they hold no data."""
-        tensor = self.tensor
-        if not self.writes:
+        tensor, role = self.tensor, self.role
+        if role == "external":  # not self.writes: this runs once per tensor, so it reads the role directly
             return
         sharded = is_sharded(tensor)
         if tensor.is_meta or (sharded and holds_no_data(tensor)):
             return
-        if self.role == "load" and self.loaded is not None:
+        if role == "bias" and isinstance(self.init, BaseInit):
+            fill_value(local_view(tensor)[0] if sharded else tensor, self.init.bias_value)
+        elif role == "load" and self.loaded is not None:
             copy_loaded(tensor, self.loaded)
-        elif self.role == "bias" and isinstance(self.init, BaseInit):
-            (local_view(tensor)[0] if sharded else tensor).fill_(self.init.bias_value)
+        elif seed is None and not sharded:  # what write_weight does for a whole unseeded tensor, inlined
+            writer_of(self.init).fill(self.init, tensor, None)
         else:
             write_weight(self.init, tensor, seed, self.name)
 

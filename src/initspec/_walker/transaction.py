@@ -60,11 +60,15 @@ def _copy(tensor: torch.Tensor) -> torch.Tensor:
 def journal_for(steps: Sequence[Step | CallStep]) -> Journal | None:
     """A journal when ``steps`` run code outside initspec (model code, a registered writer), else ``None``."""
     seen: set[int] = set()
+    last = None  # a rule's steps come together and share one config: skip the set for them
     for step in steps:
         if isinstance(step, CallStep):
             return Journal()
-        if id(step.init) not in seen:
-            seen.add(id(step.init))
-            if step.role == "weight" and not is_builtin(step.init):
+        if step.init is last:
+            continue
+        last = step.init
+        if id(last) not in seen:
+            seen.add(id(last))
+            if step.role == "weight" and not is_builtin(last):
                 return Journal()
     return None

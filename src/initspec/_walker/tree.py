@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -72,14 +73,15 @@ def attr(module: nn.Module, name: str) -> object:
 
 def children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
     """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
-    items = module._modules.items()
-    if not items:
+    modules = module._modules
+    if not modules:
         return ()
-    if len(items) == 1 and next(iter(items))[1] is not None:
-        return items  # type: ignore[return-value]
+    ids = set(map(id, modules.values()))
+    if len(ids) == len(modules) and id(None) not in ids:  # the usual case, checked in C
+        return modules.items()  # type: ignore[return-value]
     seen: set[int] = set()
     out = []
-    for name, child in items:
+    for name, child in modules.items():
         if child is not None and id(child) not in seen:
             seen.add(id(child))
             out.append((name, child))
@@ -99,6 +101,16 @@ def tensor_kind(tensor: torch.Tensor) -> TensorKind:
     if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
         return TensorKind(tuple(tensor.shape), tensor.dtype, None)  # the common case, checked inline
     return TensorKind(tuple(tensor.shape), tensor.dtype, _layout_problem(tensor))
+
+
+def _kind_key(tensor: torch.Tensor | None) -> object:
+    """A cheap key equal for tensors of one :class:`TensorKind` (a plain tuple: no ``TensorKind`` is built)."""
+    if tensor is None:
+        return None
+    if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
+        return tensor.shape, tensor.dtype
+    kind = tensor_kind(tensor)
+    return (kind.shape, kind.dtype) if kind.layout is None else kind
 
 
 def _layout_problem(tensor: torch.Tensor) -> str | None:
@@ -135,29 +147,29 @@ class Tree:
         self._post_order(root, "")
         self._by_path: dict[str, int] | None = None
         self._index: dict[str, list[int]] = {}
-        self._kinds: dict[str, dict[tuple[TensorKind | None, TensorKind | None], list[int]]] = {}
+        self._kinds: dict[str, list[tuple[TensorKind | None, TensorKind | None, list[int]]]] = {}
 
     def _post_order(self, module: nn.Module, path: str) -> int:
         nodes = self.nodes
         start = len(nodes)
+        prefix = f"{path}." if path else ""
         if module._parameters:
-            self._name_tensors(module._parameters, path, self.params)
+            self._name_tensors(module._parameters, prefix, self.params)
         if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
             skip = module._non_persistent_buffers_set
             buffers = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
-            self._name_tensors(buffers, path, self.buffers)
-        if module._modules:
-            prefix = f"{path}." if path else ""
-            kids = [self._post_order(c, prefix + n) for n, c in children(module)]
-        else:
-            kids = []
+            self._name_tensors(buffers, prefix, self.buffers)
+        kids = [self._post_order(c, prefix + n) for n, c in children(module)] if module._modules else []
         nodes.append(Node(path, module, start, kids))
         return len(nodes) - 1
 
-    def _name_tensors(self, tensors: dict[str, Any], path: str, out: list[tuple[str, torch.Tensor]]) -> None:
+    def _name_tensors(
+        self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]
+    ) -> None:
+        names = self.names
         for key, tensor in tensors.items():
-            if tensor is not None and id(tensor) not in self.names:
-                self.names[id(tensor)] = name = f"{path}.{key}" if path else key
+            if tensor is not None and id(tensor) not in names:
+                names[id(tensor)] = name = prefix + key
                 out.append((name, tensor))
 
     def meta_only(self) -> bool:
@@ -185,34 +197,56 @@ class Tree:
             node.tensors = (_tensor_attr(node, "weight"), _tensor_attr(node, "bias"))
         return node.tensors
 
-    def matches(self, name: str, lo: int, hi: int) -> Sequence[int]:
-        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches."""
+    def layer_matches(
+        self, name: str, lo: int, hi: int
+    ) -> tuple[Sequence[int], list[tuple[int, TensorKind | None, TensorKind | None]]]:
+        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches, and one of
+        those nodes per distinct (weight kind, bias kind) among them.
+
+        Each kind is one object per tree and name, so a caller may remember a verdict by its ``id``.
+        """
         index = self._index.get(name)
         if index is None:
             index = self._build_index(name)
-        return index[bisect.bisect_left(index, lo) : bisect.bisect_right(index, hi)]
-
-    def kinds_in(self, name: str, lo: int, hi: int) -> list[tuple[int, TensorKind | None, TensorKind | None]]:
-        """One node in ``[lo, hi]`` per distinct (weight kind, bias kind) among the modules ``name`` matches."""
-        if name not in self._kinds:
-            self._build_index(name)
+        first, last = bisect.bisect_left(index, lo), bisect.bisect_right(index, hi)
+        if first == last:
+            return [], []
+        kinds = self._kinds[name]
+        if len(kinds) == 1 and kinds[0][2] is index:  # one kind: its first node in range is index[first]
+            weight, bias, _ = kinds[0]
+            return index[first:last], [(index[first], weight, bias)]
         out = []
-        for (weight, bias), nodes in self._kinds[name].items():
-            first = bisect.bisect_left(nodes, lo)
-            if first < len(nodes) and nodes[first] <= hi:
-                out.append((nodes[first], weight, bias))
-        return out
+        for weight, bias, nodes in kinds:
+            at = bisect.bisect_left(nodes, lo)
+            if at < len(nodes) and nodes[at] <= hi:
+                out.append((nodes[at], weight, bias))
+        return index[first:last], out
 
     def _build_index(self, name: str) -> list[int]:
-        index = [i for i, n in enumerate(self.nodes) if name in class_names(type(n.module))]
-        kinds: dict[tuple[TensorKind | None, TensorKind | None], list[int]] = {}
+        types = [type(node.module) for node in self.nodes]
+        hit = {cls: name in class_names(cls) for cls in set(types)}  # a few classes, many modules
+        index = list(itertools.compress(range(len(types)), map(hit.__getitem__, types)))
+        groups: dict[tuple[object, object], list[int]] = {}
         for i in index:
             weight, bias = self.tensors(i)
-            key = (
-                None if weight is None else tensor_kind(weight),
-                None if bias is None else tensor_kind(bias),
+            key = (_kind_key(weight), _kind_key(bias))
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [i]
+            else:
+                group.append(i)
+        kinds = []
+        if len(groups) == 1:  # one kind (the usual case): its node list is the index itself
+            groups = {key: index for key in groups}
+        for nodes in groups.values():  # the kind itself is built once per group, from its first tensor
+            weight, bias = self.tensors(nodes[0])
+            kinds.append(
+                (
+                    None if weight is None else tensor_kind(weight),
+                    None if bias is None else tensor_kind(bias),
+                    nodes,
+                )
             )
-            kinds.setdefault(key, []).append(i)
         self._index[name], self._kinds[name] = index, kinds
         return index
 

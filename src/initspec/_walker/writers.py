@@ -7,6 +7,7 @@ arithmetic lives in ``initspec._maths``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +37,15 @@ from initspec.configs import (
 )
 from initspec.configs._registry import Writer
 
-__all__ = ["is_builtin", "kaiming_args", "scaling_args", "trunc_normal_map", "write_weight", "writer_of"]
+__all__ = [
+    "fill_value",
+    "is_builtin",
+    "kaiming_args",
+    "scaling_args",
+    "trunc_normal_map",
+    "write_weight",
+    "writer_of",
+]
 
 
 _CACHE: dict[type, Writer] = {}
@@ -94,7 +103,15 @@ def _plain(t: torch.Tensor) -> bool:
 
 # -- unseeded fills: mmengine's draws, bit for bit --------------------------------------------------------
 def _constant(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
-    t.fill_(c.val)
+    fill_value(t, c.val)
+
+
+def fill_value(t: torch.Tensor, value: float) -> None:
+    """``t.fill_(value)``; a positive zero (the usual bias) as ``zero_()``: the same bits, in half the time."""
+    if value == 0 and math.copysign(1.0, value) > 0:
+        t.zero_()
+    else:
+        t.fill_(value)
 
 
 def _normal(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
@@ -125,9 +142,14 @@ def kaiming_args(c: Any) -> tuple[float, str, str, str]:
 def _kaiming(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
     a, mode, nonlinearity, dist = kaiming_args(c)
     if _plain(t):
-        M.draw(t, M.kaiming_std(M.fan_in_and_fan_out(t.shape), a, mode, nonlinearity), dist, g)
+        M.draw(t, _kaiming_std(t.shape, a, mode, nonlinearity), dist, g)
     else:
         F.kaiming_(t, a, mode, nonlinearity, dist, generator=g)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # one call per layer, with the same few arguments
+def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
+    return M.kaiming_std(M.fan_in_and_fan_out(shape), a, mode, nonlinearity)
 
 
 def _xavier(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:

@@ -11,22 +11,10 @@ on). Peak memory is the same either way (155 MB on those trees).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from initspec._gc import collector_paused
 
 __all__ = ["collector_paused", "skip_teardown"]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the block with automatic garbage collection off; it is back on after if it was on before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def skip_teardown() -> None:

@@ -1,0 +1,97 @@
+"""The walker's fast paths write what the general ones do: zero fills, the collector pause, shared checks."""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Iterator, Sequence
+
+import pytest
+import torch
+from torch import nn
+
+from initspec import BaseModule, InitPlanError
+from initspec._walker.tree import Tree
+from initspec._walker.writers import fill_value
+
+
+class _Net(BaseModule):
+    def __init__(self, init_cfg: object, layers: Sequence[nn.Module]) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.layers = nn.ModuleList(layers)
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """Automatic collection on for the test, whatever it was before, and put back after."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+@pytest.mark.parametrize("value", [0, 0.0, False, -0.0, 1.5, math.nan])
+def test_fill_value_writes_the_bits_of_fill(value: float) -> None:
+    """``fill_value`` gives the same bytes as ``fill_`` (a positive zero through ``zero_()``, -0.0 kept)."""
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        ours, theirs = torch.full((5,), 7.0, dtype=dtype), torch.full((5,), 7.0, dtype=dtype)
+        fill_value(ours, value)
+        theirs.fill_(value)
+        assert ours.view(torch.uint8).tolist() == theirs.view(torch.uint8).tolist()
+
+
+def test_a_negative_zero_bias_stays_negative() -> None:
+    """``bias=-0.0`` writes a negative zero, as ``fill_(-0.0)`` does, not the ``zero_()`` shortcut's +0.0."""
+    net = _Net(dict(type="Constant", val=1, bias=-0.0, layer="Linear"), [nn.Linear(2, 3)])
+    net.init_weights()
+    bias = net.get_parameter("layers.0.bias")
+    assert all(math.copysign(1.0, float(v)) == -1.0 for v in bias.detach())
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_init_weights_gives_the_collector_back_on() -> None:
+    """An ``init_weights`` run pauses the collector and turns it back on, also when the plan raises."""
+    _Net(dict(type="Kaiming", layer="Linear"), [nn.Linear(2, 2)]).init_weights()
+    assert gc.isenabled()
+    bad = _Net(dict(type="Kaiming", layer="Linear"), [nn.Linear(2, 2)])
+    bad.layers[0].weight = nn.Parameter(torch.empty(2))  # 1-D: Kaiming cannot compute fans
+    with pytest.raises(InitPlanError, match="needs at least 2 dimensions"):
+        bad.init_weights()
+    assert gc.isenabled()
+
+
+def test_init_weights_leaves_a_collector_that_was_off_off() -> None:
+    """A caller that turned collection off keeps it off after an ``init_weights`` run."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        _Net(dict(type="Kaiming", layer="Linear"), [nn.Linear(2, 2)]).init_weights()
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_one_layer_index_per_name_groups_equal_tensors() -> None:
+    """Equal layers form one kind (checked once); a different dtype or shape is a kind of its own."""
+    layers = [nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(4, 4).double(), nn.Linear(4, 4)]
+    tree = Tree(nn.Sequential(*layers))
+    hits, kinds = tree.layer_matches("Linear", 0, tree.root_index)
+    assert list(hits) == [0, 1, 2, 3, 4]
+    assert [(i, w and w.shape, w and w.dtype) for i, w, _ in kinds] == [
+        (0, (4, 4), torch.float32),
+        (2, (2, 4), torch.float32),
+        (3, (4, 4), torch.float64),
+    ]
+    assert tree.layer_matches("Linear", 1, 1) == ([1], [(1, kinds[0][1], kinds[0][2])])
+    assert tree.layer_matches("Conv2d", 0, tree.root_index) == ([], [])
+
+
+def test_a_bad_layer_among_equal_ones_is_still_found() -> None:
+    """A rule over many equal layers and one non-contiguous weight refuses the odd one, by name."""
+    layers = [nn.Linear(4, 4) for _ in range(3)]
+    layers[2].weight = nn.Parameter(torch.empty(1, 4).expand(4, 4))
+    net = _Net(dict(type="Normal", layer="Linear"), layers)
+    with pytest.raises(InitPlanError, match=r"layers\.2\.weight' is an expanded tensor"):
+        net.init_weights()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from initspec._checkpoint.sources import download_target
 from initspec._errors import CheckpointError, InitPlanError
+from initspec.cli.documents import plain
 from initspec.configs import InitializerConfig, PretrainedInit
 
 if TYPE_CHECKING:
@@ -287,7 +288,7 @@ def _finding(
         module=path,
         cls=cls.__name__,
         cls_module=cls.__module__,
-        init_cfg=_plain(getattr(module, "init_cfg", None)),
+        init_cfg=plain(getattr(module, "init_cfg", None)),
         index=index,
         within=[*([] if index is None else [index]), *within],
         message=message,
@@ -309,15 +310,7 @@ def _is_default(module: nn.Module) -> bool:
 
 def _as_list(value: object) -> list[object]:
     items = list(value) if isinstance(value, list | tuple) else [value]
-    return [_plain(item) for item in items]
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
+    return [plain(item) for item in items]
 
 
 def _label(raw: object, index: int | None) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final, TextIO
 
 from initspec._errors import Problem
-from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of
+from initspec.cli.documents import Document, Loc, find_init_cfgs, location_of, plain
 from initspec.cli.findings import Diagnostic, Results, Severity, display_path, problem_diagnostic
 
 __all__ = ["BuildOptions", "add_build_findings", "is_model_config"]
@@ -138,17 +138,9 @@ def _holding(doc: Document, held: object) -> tuple[Loc, object]:
     if held is None:
         return (), None
     found = [
-        (loc, raw) for loc, raw in find_init_cfgs(doc.data) if loc[:1] == ("model",) and _plain(raw) == held
+        (loc, raw) for loc, raw in find_init_cfgs(doc.data) if loc[:1] == ("model",) and plain(raw) == held
     ]
     return found[0] if len(found) == 1 else ((), None)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _at_module(

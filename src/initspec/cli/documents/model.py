@@ -27,6 +27,7 @@ __all__ = [
     "has_path",
     "line_col",
     "location_of",
+    "plain",
     "position_of",
     "read_source",
     "skipped_inside",
@@ -203,6 +204,15 @@ def has_path(data: object, loc: Loc) -> bool:
             return False
         node = node[key]  # type: ignore[index]  # a dict or a list, checked just above
     return True
+
+
+def plain(value: object) -> object:
+    """``value`` with every tuple a list, as config data compares (a module's ``init_cfg`` and the file's)."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
 
 
 def drop_subtree(positions: dict[Loc, object], prefix: Loc) -> None:

@@ -7,6 +7,7 @@ so the parity half of the suite can never pass by being skipped.
 from __future__ import annotations
 
 import functools
+import gc
 import http.server
 import importlib
 import os
@@ -207,3 +208,13 @@ def run_ranks(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]
             break
         run = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
     return run
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """Automatic collection on for the test, whatever it was before, and put back after."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from initspec.cli import main
 from initspec.cli._gc import collector_paused
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    """Automatic collection on for the test, whatever it was before, and put back after."""
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    if not was:
-        gc.disable()
 
 
 @pytest.mark.usefixtures("collector_on")

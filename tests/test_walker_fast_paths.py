@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 import torch
@@ -19,16 +19,6 @@ class _Net(BaseModule):
     def __init__(self, init_cfg: object, layers: Sequence[nn.Module]) -> None:
         super().__init__(init_cfg=init_cfg)
         self.layers = nn.ModuleList(layers)
-
-
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    """Automatic collection on for the test, whatever it was before, and put back after."""
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    if not was:
-        gc.disable()
 
 
 @pytest.mark.parametrize("value", [0, 0.0, False, -0.0, 1.5, math.nan])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from initspec import InitWarning, initialize, parse_init_cfg
+from initspec import _maths as M
 from initspec._walker import seeded
 from initspec._walker.seeded import BLOCK, THREADS_ENV, _fill_base, fill_seeded, seed_threads
 from initspec._walker.writers import writer_of
@@ -202,3 +204,34 @@ def test_seeded_scales_give_the_same_bits_fused_or_not(
     monkeypatch.setattr(seeded, "FUSED_MIN", BLOCK + 1)
     initialize(layer, cfg, seed=11)
     assert torch.equal(fused.view(torch.int32), layer.weight.detach().view(torch.int32))
+
+
+# -- torch's float32 erfinv: the same bits on every thread and in every process ------------------------------
+
+
+def _record_erfinv(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """Record ``(numel, thread name)`` of every ``Tensor.erfinv_`` call, with initspec's set-up forgotten."""
+    calls: list[tuple[int, str]] = []
+    original = torch.Tensor.erfinv_
+
+    def erfinv_(self: torch.Tensor) -> torch.Tensor:
+        calls.append((self.numel(), threading.current_thread().name))
+        return original(self)
+
+    monkeypatch.setattr(torch.Tensor, "erfinv_", erfinv_)
+    M._warm_erfinv.cache_clear()
+    return calls
+
+
+@pytest.mark.parametrize("seed", [None, 3], ids=["unseeded", "seeded"])
+def test_erfinv_is_set_up_on_the_calling_thread_first(
+    seed: int | None, parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TruncNormal's first ``erfinv_`` is one element on this thread, before any call torch or the pool splits."""
+    calls = _record_erfinv(monkeypatch)
+    layer = nn.Linear(4096, 64, bias=False)
+    initialize(layer, dict(type="TruncNormal", std=0.02, layer="Linear"), seed=seed)
+    main = threading.current_thread().name
+    assert calls[0] == (1, main)
+    if seed is not None:  # the pool ran: the set-up above came before the pool threads' first calls
+        assert {name for _, name in calls[1:]} - {main}

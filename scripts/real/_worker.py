@@ -117,6 +117,11 @@ def import_side(side: str) -> None:
     import mmengine.model  # noqa: F401
 
     _quiet()
+    import torch
+
+    # both sides alike: torch's first float32 erfinv can give other bits in the part a second thread computes
+    # (initspec._maths.erfinv_), and stock mmengine's trunc_normal_ does not set it up first
+    torch.zeros(1).erfinv_()
     for package in MODEL_PACKAGES:
         importlib.import_module(f"{package}.utils").register_all_modules(init_default_scope=False)
 

@@ -7,6 +7,7 @@ these functions, so a formula cannot drift between them. Fans follow torch's wei
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Final, Literal
@@ -18,6 +19,7 @@ from initspec._errors import InitArgumentError
 __all__ = [
     "TRUNCATED_NORMAL_STD",
     "draw",
+    "erfinv_",
     "fan_in_and_fan_out",
     "kaiming_std",
     "variance_scaling_std",
@@ -84,3 +86,23 @@ def draw(
         bound = math.sqrt(3.0) * std
         return tensor.uniform_(-bound, bound, generator=generator)
     return tensor.normal_(0, std, generator=generator)
+
+
+def erfinv_(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor.erfinv_()``, with the same bits in every process.
+
+    torch 2.13's CPU ``erfinv`` for float32 sometimes gives other values (up to ~5e-5 relative) in the part
+    of its very first call in a process that a second thread computes: a first call split across an OpenMP
+    team, or first calls in two threads at once, race on something the kernel sets up once. One
+    single-element call on this thread first sets it up, after which every call is the same; this is
+    measured, not documented by torch; ``tests/test_seeded_threads.py`` pins the set-up.
+    """
+    if tensor.device.type == "cpu":
+        _warm_erfinv(tensor.dtype)
+    return tensor.erfinv_()
+
+
+@functools.cache
+def _warm_erfinv(dtype: torch.dtype) -> None:
+    with torch.no_grad():
+        torch.zeros(1, dtype=dtype).erfinv_()

@@ -204,7 +204,7 @@ def trunc_normal_map(t: torch.Tensor, mean: float, std: float, a: float, b: floa
     upper = math.erf((b - mean) / std / math.sqrt(2.0))
     inside = 1.0 - torch.finfo(t.dtype).eps / 2
     t.mul_(upper - lower).add_(lower).clamp_(-inside, inside)
-    t.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b)
+    M.erfinv_(t).mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b)
 
 
 def _scale(t: torch.Tensor, std: float, distribution: str) -> None:

@@ -97,7 +97,7 @@ def trunc_normal_(
     upper = _norm_cdf((b - mean) / std)
     with torch.no_grad():
         tensor.uniform_(2 * lower - 1, 2 * upper - 1, generator=generator)
-        tensor.erfinv_()
+        M.erfinv_(tensor)
         tensor.mul_(std * math.sqrt(2.0))
         tensor.add_(mean)
         tensor.clamp_(min=a, max=b)

@@ -777,6 +777,49 @@ def test_each_checkpoint_is_read_once_per_init_weights_run(
     assert reads == [path, path]  # a new run reads the file again: the cache lives for one run
 
 
+def test_model_code_that_reads_its_own_checkpoint_reads_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swin's way: model code reads ``init_cfg['checkpoint']`` itself and maps its keys its own way.
+
+    initspec's plan of that code's config reads nothing, so the file is read once, by the code (whose
+    ``encoder.`` keys would not even match the module as initspec sees it).
+    """
+    from initspec import checkpoint
+
+    reads: list[Path] = []
+    read_file = checkpoint.read_file
+
+    def counting(path: Path, *args: Any) -> object:
+        reads.append(path)
+        return read_file(path, *args)
+
+    monkeypatch.setattr(checkpoint, "read_file", counting)
+
+    class OwnLoad(BaseModule):
+        def __init__(self, init_cfg: dict[str, Any]) -> None:
+            super().__init__(init_cfg=init_cfg)
+            self.fc = nn.Linear(4, 2)
+
+        def init_weights(self) -> None:
+            state = checkpoint.load_checkpoint(self.init_cfg["checkpoint"])
+            self.load_state_dict({k.removeprefix("encoder."): v for k, v in state.items()})
+
+    state = _values(nn.Linear(4, 2), "encoder.fc.")
+    path = _save(tmp_path / "own.pth", state)
+
+    class Model(BaseModule):
+        def __init__(self) -> None:
+            super().__init__(init_cfg=dict(type="Constant", val=1.0, layer="Linear"))
+            self.own = OwnLoad(dict(type="Pretrained", checkpoint=str(path)))
+
+    model = Model()
+    with pytest.warns(InitWarning, match=r"'own' \(OwnLoad\) was never applied"):  # no super(): as mmengine
+        model.init_weights()
+    assert reads == [path]
+    assert torch.equal(model.own.fc.weight, state["encoder.fc.weight"])
+
+
 def test_a_model_of_inference_tensors_is_refused_before_any_write(tmp_path: Path) -> None:
     """A model built under torch.inference_mode() gets an InitPlanError naming it, with no tensor changed."""
     with torch.inference_mode():

@@ -92,13 +92,16 @@ def _dry_run(builder: PlanBuilder, module: nn.Module, prefix: str) -> None:
     So a config that cannot be applied is not an error here (only with ``strict``): if the code does call
     ``super()``, that call raises and the run's transaction restores every tensor; if it never does, the
     run ends with a warning naming the module.
+
+    A ``Pretrained`` is not read here: model code such as Swin's reads the file itself and maps its keys
+    its own way, and a ``super()`` call plans it for real, reading it then. So each file is read once.
     """
     where = prefix[:-1] or "<root>"
     problem = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InitWarning)
-            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix, loaded=builder.loaded)
+            sub = PlanBuilder(module, strict=builder.strict, prefix=prefix, loaded=builder.loaded, dry=True)
             plan_module(sub, sub.tree.root_index)
     except InitSpecError as err:
         problem = str(err)

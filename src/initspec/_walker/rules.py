@@ -52,9 +52,10 @@ class PlanBuilder:
         prefix: str = "",
         tree: Tree | None = None,
         loaded: Loaded | None = None,
+        dry: bool = False,
     ) -> None:
         self.tree = Tree(root) if tree is None else tree
-        self.strict, self.prefix = strict, prefix
+        self.strict, self.prefix, self.dry = strict, prefix, dry
         self.loaded: Loaded = {} if loaded is None else loaded  # checkpoints read in this run, read once
         self.ops: list[Op] = []
         self.marks: list[nn.Module] = []
@@ -206,6 +207,8 @@ class PlanBuilder:
         return Step(self.prefix + self.tree.name_of(tensor, path), tensor, role, init, source)  # type: ignore[arg-type]
 
     def _load(self, path: str, module: nn.Module, cfg: PretrainedInit, source: Source) -> None:
+        if self.dry:  # model code may read the file itself, with keys of its own: a real run reads it once
+            return
         if supplies_module(self, path, module, cfg.checkpoint):
             return  # the Runner's load_from/resume overwrites all of it: never read or download it
         try:

@@ -15,6 +15,7 @@ from _models import (
     linears,
     load_mmengine,
     plain_init,
+    plain_walk_init,
     reset_init,
     wide,
 )
@@ -86,6 +87,7 @@ def _init_weights_case(
         Contender("initspec_exact", partial(ours.init_weights, skip_overwritten=False), reset),
         *_mmengine_init_weights(build),
         Contender("plain", partial(plain_init, linears(ours))),
+        Contender("plain_walk", partial(plain_walk_init, ours)),
     ]
     return _with_skips(timed_rows(case, label, "ms", contenders, repeats, **params))
 

@@ -108,3 +108,11 @@ def plain_init(layers: Iterable[nn.Linear]) -> None:
     for layer in layers:
         nn.init.kaiming_normal_(layer.weight, a=0, mode="fan_out", nonlinearity="relu")
         nn.init.constant_(layer.bias, 0)
+
+
+def plain_walk_init(model: nn.Module) -> None:
+    """The floor with the walk: the same loop, finding the layers in ``model.modules()`` as it goes.
+
+    ``plain_init`` is handed the layers; any ``init_weights`` must first find them in the module tree.
+    """
+    plain_init(m for m in model.modules() if isinstance(m, nn.Linear))

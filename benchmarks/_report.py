@@ -54,6 +54,7 @@ def names() -> dict[str, str]:
         "initspec_exact": "initspec skip_overwritten=False",
         "mmengine": flavour.name if flavour else "mmengine",
         "plain": "plain torch loop",
+        "plain_walk": "plain loop over model.modules()",
         "interpreter": "`python -c pass` (startup floor)",
     }
 

@@ -24,6 +24,15 @@ def judge(rows: list[Row]) -> None:
             row.target = "floor"
         elif row.contender == "initspec" and row.case in _JUDGES:
             _JUDGES[row.case](row, rows)
+            _against_the_walk(row, rows)
+
+
+def _against_the_walk(row: Row, rows: list[Row]) -> None:
+    """Note initspec's ratio to the plain loop that finds its layers in ``model.modules()`` (not judged)."""
+    walk = _find(rows, "plain_walk", row.label)
+    if walk is not None and row.target != "(trend)":
+        ratio = f"{row.median / walk.median:.2f}× the plain loop over model.modules()"
+        row.note = f"{row.note}; {ratio}" if row.note else ratio
 
 
 def _ratios(group: list[Row]) -> None:

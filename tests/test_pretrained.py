@@ -750,20 +750,25 @@ def test_a_placeholder_checkpoint_builds_and_raises_before_any_write(base: type[
     assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
 
 
-def test_each_checkpoint_is_read_once_per_init_weights_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The dry run of model code's config and that code's own run share one read of the checkpoint file."""
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The path of every checkpoint file read from now on, in order."""
     from initspec import checkpoint
 
-    reads: list[Path] = []
+    paths: list[Path] = []
     read_file = checkpoint.read_file
 
     def counting(path: Path, *args: Any) -> object:
-        reads.append(path)
+        paths.append(path)
         return read_file(path, *args)
 
     monkeypatch.setattr(checkpoint, "read_file", counting)
+    return paths
+
+
+def test_each_checkpoint_is_read_once_per_init_weights_run(tmp_path: Path, reads: list[Path]) -> None:
+    """Model code calling ``super().init_weights()``: its config's file is read once, when that call applies it
+    (the dry run of the config reads no checkpoint), and again only in a new run."""
     head = nn.Linear(4, 2)
     state = _values(head, "fc.")
     path = _save(tmp_path / "head.pth", state)
@@ -777,24 +782,13 @@ def test_each_checkpoint_is_read_once_per_init_weights_run(
     assert reads == [path, path]  # a new run reads the file again: the cache lives for one run
 
 
-def test_model_code_that_reads_its_own_checkpoint_reads_it_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_model_code_that_reads_its_own_checkpoint_reads_it_once(tmp_path: Path, reads: list[Path]) -> None:
     """Swin's way: model code reads ``init_cfg['checkpoint']`` itself and maps its keys its own way.
 
     initspec's plan of that code's config reads nothing, so the file is read once, by the code (whose
     ``encoder.`` keys would not even match the module as initspec sees it).
     """
     from initspec import checkpoint
-
-    reads: list[Path] = []
-    read_file = checkpoint.read_file
-
-    def counting(path: Path, *args: Any) -> object:
-        reads.append(path)
-        return read_file(path, *args)
-
-    monkeypatch.setattr(checkpoint, "read_file", counting)
 
     class OwnLoad(BaseModule):
         def __init__(self, init_cfg: dict[str, Any]) -> None:

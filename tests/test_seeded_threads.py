@@ -219,7 +219,7 @@ def _record_erfinv(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
         return original(self)
 
     monkeypatch.setattr(torch.Tensor, "erfinv_", erfinv_)
-    M._warm_erfinv.cache_clear()
+    monkeypatch.setattr(M, "_ERFINV_READY", set())
     return calls
 
 

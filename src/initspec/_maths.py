@@ -7,8 +7,8 @@ these functions, so a formula cannot drift between them. Fans follow torch's wei
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from collections.abc import Sequence
 from typing import Final, Literal
 
@@ -97,12 +97,14 @@ def erfinv_(tensor: torch.Tensor) -> torch.Tensor:
     single-element call on this thread first sets it up, after which every call is the same; this is
     measured, not documented by torch; ``tests/test_seeded_threads.py`` pins the set-up.
     """
-    if tensor.device.type == "cpu":
-        _warm_erfinv(tensor.dtype)
+    if tensor.device.type == "cpu" and tensor.dtype not in _ERFINV_READY:
+        with _ERFINV_LOCK:  # a second thread waits here until the set-up call has returned
+            if tensor.dtype not in _ERFINV_READY:
+                with torch.no_grad():
+                    torch.zeros(1, dtype=tensor.dtype).erfinv_()
+                _ERFINV_READY.add(tensor.dtype)
     return tensor.erfinv_()
 
 
-@functools.cache
-def _warm_erfinv(dtype: torch.dtype) -> None:
-    with torch.no_grad():
-        torch.zeros(1, dtype=dtype).erfinv_()
+_ERFINV_READY: set[torch.dtype] = set()
+_ERFINV_LOCK = threading.Lock()

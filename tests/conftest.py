@@ -10,6 +10,7 @@ import functools
 import gc
 import http.server
 import importlib
+import importlib.util
 import os
 import socket
 import subprocess
@@ -25,6 +26,18 @@ from typing import Any
 import pytest
 
 REQUIRE_MMENGINE_ENV = "INITSPEC_REQUIRE_MMENGINE"
+REQUIRE_REAL_ENV = "INITSPEC_REQUIRE_REAL"
+
+
+def require_real(*packages: str) -> None:
+    """Skip the test when one of the real OpenMMLab ``packages`` is missing; fail it under
+    ``INITSPEC_REQUIRE_REAL=1`` (set by ``.ci/run``), so a real-code test can never pass in CI by skipping."""
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
+        if os.environ.get(REQUIRE_REAL_ENV, "") == "1":
+            pytest.fail(f"{msg} ({REQUIRE_REAL_ENV}=1)")
+        pytest.skip(msg)
 
 
 def import_mmengine(name: str = "mmengine") -> ModuleType:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import write
+from conftest import require_real, write
 from initspec.cli import main
 from initspec.cli._project import _PRETRAINED
 
@@ -93,11 +92,9 @@ def test_the_warning_is_reported_once_at_the_base_that_holds_it(
 
 def test_the_message_quotes_what_mmdet_asserts() -> None:
     """The quoted assertion is mmdet's own text (read from the installed source, never imported)."""
+    require_real("mmdet")
     spec = importlib.util.find_spec("mmdet")
-    if spec is None or spec.origin is None:
-        if os.environ.get("INITSPEC_REQUIRE_REAL") == "1":
-            pytest.fail("mmdet is not installed (INITSPEC_REQUIRE_REAL=1)")
-        pytest.skip("mmdet is not installed")
+    assert spec is not None and spec.origin is not None
     source = (Path(spec.origin).parent / "models" / "backbones" / "resnet.py").read_text(encoding="utf-8")
     assert MMDET_ASSERTION in source
     assert f"`AssertionError: {MMDET_ASSERTION}`" in _PRETRAINED

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import require_real
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("mmengine", "mmcv", "mmdet", "mmpretrain", "mmseg")
@@ -39,18 +39,9 @@ def _short(line: str) -> str:
     return line
 
 
-def _require_packages() -> None:
-    missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
-        if os.environ.get("INITSPEC_REQUIRE_REAL") == "1":
-            pytest.fail(f"{msg} (INITSPEC_REQUIRE_REAL=1)")
-        pytest.skip(msg)
-
-
 def test_validate_build_finds_the_two_dead_rules_of_shipped_code(tmp_path: Path) -> None:
     """hrnet-w18's neck `Linear` and ssd300's neck `BatchNorm2d` are IS206 at their `neck=` lines; nothing else."""
-    _require_packages()
+    require_real(*PACKAGES)
     paths = [str(_configs_root(package) / config) for package, config in CONFIGS]
     env = {
         **os.environ,

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import require_real
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTORY = "scripts/real/explain_models.py:build"
@@ -23,12 +23,7 @@ PACKAGES = ("mmengine", "mmcv", "mmdet", "mmseg")
 def _explain(
     case: str, config: str | Path, package: str, home: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
-        if os.environ.get("INITSPEC_REQUIRE_REAL") == "1":
-            pytest.fail(f"{msg} (INITSPEC_REQUIRE_REAL=1)")
-        pytest.skip(msg)
+    require_real(*PACKAGES)
     spec = importlib.util.find_spec(package)
     assert spec is not None and spec.origin is not None
     path = Path(spec.origin).parent / ".mim" / "configs" / config

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from conftest import require_real
+
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRE_REAL = os.environ.get("INITSPEC_REQUIRE_REAL") == "1"
 JOBS = int(os.environ.get("INITSPEC_REAL_JOBS", "1"))
 REPORT_MODELS = ("retinanet-r50", "vit-b16", "swin-t")
 # Stock against stock, in two processes: the harness itself is deterministic (the CLI's --self-check runs all).
@@ -47,11 +48,7 @@ harness = _harness()
 
 
 def _require_real_packages() -> None:
-    if missing := harness.missing_packages():
-        msg = f"real OpenMMLab packages missing: {', '.join(missing)}; run scripts/real/install.sh"
-        if REQUIRE_REAL:
-            pytest.fail(f"{msg} (INITSPEC_REQUIRE_REAL=1)")
-        pytest.skip(msg)
+    require_real(*harness.PACKAGES)
 
 
 @pytest.fixture(scope="module")

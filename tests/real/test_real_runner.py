@@ -7,8 +7,6 @@ every OpenMMLab import). Skips without mmdet, unless ``INITSPEC_REQUIRE_REAL=1``
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +14,8 @@ from typing import Any
 
 import pytest
 import torch
+
+from conftest import require_real
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "scripts" / "real" / "runner_case.py"
@@ -31,10 +31,7 @@ def _case(*args: str | Path) -> None:
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Stock and initspec (skip_overwritten=False) on one load_from that lacks the classification branch."""
-    if importlib.util.find_spec("mmdet") is None:
-        if os.environ.get("INITSPEC_REQUIRE_REAL") == "1":
-            pytest.fail("mmdet is missing (INITSPEC_REQUIRE_REAL=1); run scripts/real/install.sh")
-        pytest.skip("mmdet is missing; run scripts/real/install.sh")
+    require_real("mmdet")
     work = tmp_path_factory.mktemp("runner")
     _case("prepare", work, "--drop", "bbox_head.retina_cls")
     out: dict[str, Any] = {}

@@ -14,6 +14,7 @@ import importlib.util
 import os
 import socket
 import subprocess
+import sys
 import textwrap
 import threading
 import warnings
@@ -67,6 +68,21 @@ def _set_up_erfinv() -> None:
     import torch
 
     torch.zeros(1).erfinv_()
+
+
+def imported_modules(code: str) -> list[str]:
+    """Every module a fresh interpreter imports while running ``code``, from ``-X importtime``'s stderr."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert lines, "no -X importtime output"
+    return [line.rsplit("|", 1)[-1].strip() for line in lines]
 
 
 def import_mmengine_model() -> ModuleType:

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-
-def _imported_modules(code: str) -> list[str]:
-    """Every module a fresh interpreter imports while running ``code``, from ``-X importtime``'s stderr."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
-    assert lines, "no -X importtime output"
-    return [line.rsplit("|", 1)[-1].strip() for line in lines]
+from conftest import imported_modules
 
 
 def _torch_modules(modules: list[str]) -> list[str]:
@@ -57,11 +41,11 @@ def _torch_modules(modules: list[str]) -> list[str]:
 )
 def test_config_half_does_not_import_torch(code: str) -> None:
     """Importing initspec or its configs, and parsing, linting and serialising, never imports torch."""
-    modules = _imported_modules(code)
+    modules = imported_modules(code)
     assert "initspec" in modules
     assert _torch_modules(modules) == []
 
 
 def test_detector_sees_torch_when_it_is_imported() -> None:
     """The check can fail: importing initspec.functional (the torch half) shows torch in the import log."""
-    assert "torch" in _torch_modules(_imported_modules("import initspec.functional"))
+    assert "torch" in _torch_modules(imported_modules("import initspec.functional"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -85,3 +86,27 @@ def test_a_bad_layer_among_equal_ones_is_still_found() -> None:
     net = _Net(dict(type="Normal", layer="Linear"), layers)
     with pytest.raises(InitPlanError, match=r"layers\.2\.weight' is an expanded tensor"):
         net.init_weights()
+
+
+class _Level(BaseModule):
+    def __init__(self, value: int, inner: nn.Module | None) -> None:
+        super().__init__(init_cfg=dict(type="Constant", val=value, bias=-value, layer="Linear"))
+        self.fc = nn.Linear(2, 2)
+        self.next = inner
+
+
+def test_a_model_deeper_than_the_recursion_limit_is_walked_with_a_stack() -> None:
+    """The tree walk and the plan keep a stack of their own: a chain deeper than Python's recursion limit
+    is planned and written, each level's layer by its own config, the last of those that cover it."""
+    depth = sys.getrecursionlimit() + 200
+    level: nn.Module | None = None
+    for value in range(depth, 0, -1):  # built inside out: level 1 is the root
+        level = _Level(value, level)
+    assert isinstance(level, _Level)
+    report = level.init_weights()
+    assert len(report) == 2 * depth
+    assert report.untouched() == []
+    fcs = [m for m in Tree(level).nodes if isinstance(m.module, nn.Linear)]
+    assert [(f.path.count("next"), f.module.weight[0, 0].item(), f.module.bias[0].item()) for f in fcs] == [
+        (value - 1, float(value), float(-value)) for value in range(1, depth + 1)
+    ]

@@ -5,7 +5,9 @@ code does. The number of Python and C function calls is the same on every machin
 ``within(limit, fn, ...)`` runs ``fn`` with a profiler counting the calls made in this thread and in the threads
 it starts (the parsers run on a thread of their own), and stops it with ``WorkExceeded`` at the first call over
 ``limit``, so an exponential regression fails at once instead of hanging. Each thread raises it once, and never
-inside ``threading``'s own code (a lock left half-released there would break the thread that waits on it).
+inside ``threading``'s own code (a lock left half-released there would break the thread that waits on it) or
+``initspec._stack``'s (a raise between its setting and restoring of the process-wide thread stack size would
+leave every later thread with 64 MiB stacks).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ __all__ = ["WorkExceeded", "within"]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _COUNTED = frozenset({"call", "c_call"})
-_NOT_HERE = frozenset({os.path.basename(threading.__file__), os.path.basename(__file__)})
+_NOT_HERE = frozenset({os.path.basename(threading.__file__), os.path.basename(__file__), "_stack.py"})
 
 
 class WorkExceeded(BaseException):

@@ -18,13 +18,38 @@ from initspec._walker.context import ACTIVE
 from initspec._walker.rules import PlanBuilder
 from initspec._walker.steps import CallStep
 from initspec._walker.tree import join
-from initspec.configs import PretrainedInit
+from initspec.configs import InitializerConfig, PretrainedInit
 
 __all__ = ["plan_module"]
 
 
 def plan_module(builder: PlanBuilder, index: int) -> None:
-    """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs."""
+    """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs.
+
+    mmengine recurses; this keeps a stack of what is left to do instead, in the same order: a Python frame
+    per level of a deep model would cost memory the interpreter maps afresh on every run.
+    """
+    nodes = builder.tree.nodes
+    # (node, None) enters a module; (node, configs) finishes one after its children; (-1 - node, None) is a
+    # child still to be looked at, when its turn comes (an earlier sibling may have planned it already)
+    stack: list[tuple[int, tuple[InitializerConfig, ...] | None]] = [(index, None)]
+    while stack:
+        index, cfgs = stack.pop()
+        if index < 0:
+            _plan_child(builder, -1 - index, stack)
+        elif cfgs is None:
+            _enter(builder, index, stack)
+        else:
+            for i, cfg in enumerate(cfgs):
+                if isinstance(cfg, PretrainedInit):
+                    builder.run_cfg(index, cfg, i)
+            builder.marks.append(nodes[index].module)
+
+
+def _enter(
+    builder: PlanBuilder, index: int, stack: list[tuple[int, tuple[InitializerConfig, ...] | None]]
+) -> None:
+    """Run the module's own non-Pretrained configs and queue its children, then its own end."""
     nodes = builder.tree.nodes
     node = nodes[index]
     cfgs, lints = protocol.configs_and_lints(node.module)
@@ -36,23 +61,20 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
             loads = True
         else:
             builder.run_cfg(index, cfg, i)
-    for child in node.children:
+    stack.append((index, cfgs if loads else ()))
+    for child in reversed(node.children):
         kid = nodes[child]
-        if protocol.has_init_weights(kid.module):
-            _plan_child(builder, child, True)
-        elif kid.children:  # a plain leaf layer has nothing to plan
-            _plan_child(builder, child, False)
-    if loads:
-        for i, cfg in enumerate(cfgs):
-            if isinstance(cfg, PretrainedInit):
-                builder.run_cfg(index, cfg, i)
-    builder.marks.append(node.module)
+        if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan
+            stack.append((-1 - child, None))
 
 
-def _plan_child(builder: PlanBuilder, index: int, has_own: bool) -> None:
+def _plan_child(
+    builder: PlanBuilder, index: int, stack: list[tuple[int, tuple[InitializerConfig, ...] | None]]
+) -> None:
     tree = builder.tree
     node = tree.nodes[index]
     module = node.module
+    has_own = protocol.has_init_weights(module)
     if not has_own and node.children and _is_wrapper(module):
         index = node.children[0]
         node = tree.nodes[index]
@@ -62,7 +84,7 @@ def _plan_child(builder: PlanBuilder, index: int, has_own: bool) -> None:
         return
     managed = protocol.is_managed(module)
     if managed and protocol.runs_generic(module):
-        plan_module(builder, index)
+        stack.append((index, None))
         return
     prefix = builder.prefix + join(node.path, "")
     if managed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Reversible, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -71,7 +71,7 @@ def attr(module: nn.Module, name: str) -> object:
     return getattr(module, name, None) if hasattr(type(module), name) else None
 
 
-def children(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
+def children(module: nn.Module) -> Reversible[tuple[str, nn.Module]]:
     """``named_children()`` (None skipped, duplicates within one parent dropped), without its generator cost."""
     modules = module._modules
     if not modules:
@@ -144,24 +144,46 @@ class Tree:
         self.params: list[tuple[str, torch.Tensor]] = []
         self.buffers: list[tuple[str, torch.Tensor]] = []
         self.names: dict[int, str] = {} if names is None else names
-        self._post_order(root, "")
+        self._post_order(root)
         self._by_path: dict[str, int] | None = None
         self._index: dict[str, list[int]] = {}
         self._kinds: dict[str, list[tuple[TensorKind | None, TensorKind | None, list[int]]]] = {}
 
-    def _post_order(self, module: nn.Module, path: str) -> int:
-        nodes = self.nodes
-        start = len(nodes)
-        prefix = f"{path}." if path else ""
-        if module._parameters:
-            self._name_tensors(module._parameters, prefix, self.params)
-        if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
-            skip = module._non_persistent_buffers_set
-            buffers = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
-            self._name_tensors(buffers, prefix, self.buffers)
-        kids = [self._post_order(c, prefix + n) for n, c in children(module)] if module._modules else []
-        nodes.append(Node(path, module, start, kids))
-        return len(nodes) - 1
+    def _post_order(self, root: nn.Module) -> None:
+        """Visit the modules as ``nn.Module.apply`` does, with an explicit stack instead of recursion.
+
+        Tensors are named in pre-order (``named_parameters``'s order), nodes appended in post-order. A stack
+        of tuples, not recursion: each Python frame of a deep model (a chain of depth 100) would cost memory
+        the interpreter maps and unmaps afresh on every walk (and a deep enough model a ``RecursionError``).
+        """
+        nodes, params, buffers = self.nodes, self.params, self.buffers
+        # (module, path, the parent's list of child indices, and (start, own child list) once entered)
+        stack: list[tuple[nn.Module, str, list[int] | None, tuple[int, list[int]] | None]] = [
+            (root, "", None, None)
+        ]
+        while stack:
+            module, path, parent_kids, entered = stack.pop()
+            if entered is not None:  # every child is done: the node itself, in post-order
+                nodes.append(Node(path, module, entered[0], entered[1]))
+                if parent_kids is not None:
+                    parent_kids.append(len(nodes) - 1)
+                continue
+            start = len(nodes)
+            prefix = f"{path}." if path else ""
+            if module._parameters:
+                self._name_tensors(module._parameters, prefix, params)
+            if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
+                skip = module._non_persistent_buffers_set
+                own = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
+                self._name_tensors(own, prefix, buffers)
+            if module._modules:
+                kids: list[int] = []
+                stack.append((module, path, parent_kids, (start, kids)))
+                stack.extend([(c, prefix + n, kids, None) for n, c in reversed(children(module))])
+            else:  # a leaf is done at once
+                nodes.append(Node(path, module, start, []))
+                if parent_kids is not None:
+                    parent_kids.append(start)
 
     def _name_tensors(
         self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]

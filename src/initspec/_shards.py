@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["holds_no_data", "is_sharded", "local_view", "slice_of"]
+__all__ = ["DENSE_TYPES", "holds_no_data", "is_sharded", "local_view", "slice_of"]
+
+DENSE_TYPES = frozenset({torch.Tensor, torch.nn.Parameter})
+"""Types that are never sharded: a hot loop tests ``type(t) not in DENSE_TYPES`` before :func:`is_sharded`."""
 
 
 def is_sharded(tensor: torch.Tensor) -> bool:

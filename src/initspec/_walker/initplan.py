@@ -8,7 +8,7 @@ shares all three, and logs its own writes as its steps, not as model code.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -158,24 +158,28 @@ def run_outermost(builder: PlanBuilder, steps: list[Step | CallStep], seed: int 
     log = _new_log(builder, steps, journal)
     options = Options(seed, skip, builder.strict, builder.prefix, set(), log, journal, builder.loaded)
     calls: Calls = {}
-    with ExitStack() as stack:
-        stack.enter_context(active(options))
-        if journal is not None:
-            stack.enter_context(journal.guard())
-        stack.enter_context(torch.no_grad())
-        for step in steps:
-            if isinstance(step, Step):
-                if journal is not None and step.writes:
-                    journal.save(step.tensor)
-                step.run(seed)
-            elif log is not None:
-                start = len(log.events)
-                with log:
+    token = ACTIVE.set(options)  # the options every nested init_weights inherits, until the run ends
+    try:
+        with torch.no_grad():
+            for step in steps:
+                if isinstance(step, Step):
+                    if journal is not None and step.writes:
+                        journal.save(step.tensor)
+                    step.run(seed)
+                elif log is not None:
+                    start = len(log.events)
+                    with log:
+                        step.call()
+                    calls[id(step)] = log.events[start:]
+                else:
                     step.call()
-                calls[id(step)] = log.events[start:]
-            else:
-                step.call()
-        check_model_code(builder, options.ran)
+            check_model_code(builder, options.ran)
+    except BaseException:  # KeyboardInterrupt included: every tensor the run wrote gets its copy back
+        if journal is not None:
+            journal.restore()
+        raise
+    finally:
+        ACTIVE.reset(token)
     return calls
 
 

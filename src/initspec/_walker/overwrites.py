@@ -70,8 +70,10 @@ def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], d
         op.init,
         op.source,
     )  # the hot loop of skip_overwritten
+    parent = done.parent
     while p >= 0:
-        free = done.last_free(indices[p])
+        slot = indices[p] + 1
+        free = slot - 1 if parent[slot] == slot else done.last_free(slot - 1)  # inline: most are free
         if free < indices[0]:
             break
         if free != indices[p]:
@@ -104,10 +106,10 @@ class _Written:
     """Union-find over post-order positions: the last position at or before ``i`` not yet fully written."""
 
     def __init__(self, size: int) -> None:
-        self._parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
+        self.parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
 
     def last_free(self, i: int) -> int:
-        parent, slot = self._parent, i + 1
+        parent, slot = self.parent, i + 1
         while parent[slot] != slot:
             parent[slot] = parent[parent[slot]]
             slot = parent[slot]
@@ -115,4 +117,4 @@ class _Written:
 
     def mark(self, i: int) -> None:
         """Node ``i``'s weight and bias are written (a node is visited once per scan, so this is final)."""
-        self._parent[i + 1] = i
+        self.parent[i + 1] = i

@@ -162,7 +162,11 @@ def lints_of(module: nn.Module) -> list[Problem]:
 def _current(module: nn.Module) -> _State:
     raw = getattr(module, "init_cfg", None)
     state: _State | None = module.__dict__.get(_STATE)
-    if state is None or not _same(state.snapshot, raw):
+    try:
+        same = state is not None and bool(state.snapshot == raw)
+    except Exception:  # a value whose comparison fails is treated as changed
+        same = False
+    if state is None or not same:
         state = _store(module, raw)
     if state.error is not None:
         raise state.error
@@ -193,13 +197,6 @@ def _type_name(cls: type) -> object:
         return literal.default
     name = cls.__name__.removesuffix("Init")
     return name if name in INITIALIZERS.names else cls
-
-
-def _same(snapshot: object, raw: object) -> bool:
-    try:
-        return bool(snapshot == raw)
-    except Exception:  # a value whose comparison fails is treated as changed
-        return False
 
 
 def _store(module: nn.Module, raw: object) -> _State:

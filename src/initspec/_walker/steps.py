@@ -10,7 +10,7 @@ import torch
 
 from initspec._checkpoint.copy import copy_loaded
 from initspec._errors import InitPlanError, format_loc
-from initspec._shards import holds_no_data, is_sharded, local_view
+from initspec._shards import DENSE_TYPES, holds_no_data, is_sharded, local_view
 from initspec._walker.tree import join
 from initspec._walker.writers import fill_value, write_weight, writer_of
 from initspec.configs import BaseInit, InitializerConfig
@@ -70,7 +70,7 @@ class Step:
         tensor, role = self.tensor, self.role
         if role == "external":  # not self.writes: this runs once per tensor, so it reads the role directly
             return
-        sharded = is_sharded(tensor)
+        sharded = type(tensor) not in DENSE_TYPES and is_sharded(tensor)
         if tensor.is_meta or (sharded and holds_no_data(tensor)):
             return
         if role == "bias" and isinstance(self.init, BaseInit):
@@ -110,7 +110,11 @@ class CallStep:
 
 def require_seed_for_shards(steps: list[Step | CallStep]) -> None:
     """Refuse unseeded random writes to sharded tensors, before any write (they would repeat per rank)."""
-    sharded = [s.name for s in steps if isinstance(s, Step) and is_sharded(s.tensor) and s.needs_seed]
+    sharded = [
+        s.name
+        for s in steps
+        if isinstance(s, Step) and type(s.tensor) not in DENSE_TYPES and is_sharded(s.tensor) and s.needs_seed
+    ]
     if sharded:
         listed = ", ".join(sharded[:5]) + (f" and {len(sharded) - 5} more" if len(sharded) > 5 else "")
         msg = (

@@ -10,8 +10,7 @@ written back before the exception propagates. A tensor nothing writes is never c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 
@@ -35,15 +34,6 @@ class Journal:
         """Copy ``tensor`` unless it was copied already in this run (or holds no data)."""
         if id(tensor) not in self._saved and not holds_no_data(tensor):
             self._saved[id(tensor)] = (tensor, _copy(tensor))
-
-    @contextmanager
-    def guard(self) -> Iterator[Journal]:
-        """Restore every saved tensor when the block raises, then let the exception propagate."""
-        try:
-            yield self
-        except BaseException:
-            self.restore()
-            raise
 
     def restore(self) -> None:
         """Write every saved copy back."""

@@ -130,9 +130,16 @@ class Node:
 
     __slots__ = ("children", "module", "path", "start", "tensors")
 
-    def __init__(self, path: str, module: nn.Module, start: int, children: list[int]) -> None:
+    def __init__(
+        self,
+        path: str,
+        module: nn.Module,
+        start: int,
+        children: list[int],
+        tensors: tuple[torch.Tensor | None, torch.Tensor | None] | None = None,
+    ) -> None:
         self.path, self.module, self.start, self.children = path, module, start, children
-        self.tensors: tuple[torch.Tensor | None, torch.Tensor | None] | None = None
+        self.tensors = tensors  # weight and bias, once looked up (the walk fills a layer's in passing)
 
 
 class Tree:
@@ -170,18 +177,24 @@ class Tree:
                 continue
             start = len(nodes)
             prefix = f"{path}." if path else ""
-            if module._parameters:
-                self._name_tensors(module._parameters, prefix, params)
+            own = module._parameters
+            tensors = None
+            if own:
+                self._name_tensors(own, prefix, params)
+                if "weight" in own and "bias" in own:  # a layer's (what tensors() would find there)
+                    tensors = (own["weight"], own["bias"])
             if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
                 skip = module._non_persistent_buffers_set
-                own = {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
-                self._name_tensors(own, prefix, buffers)
+                kept = (
+                    {k: v for k, v in module._buffers.items() if k not in skip} if skip else module._buffers
+                )
+                self._name_tensors(kept, prefix, buffers)
             if module._modules:
                 kids: list[int] = []
                 stack.append((module, path, parent_kids, (start, kids)))
                 stack.extend([(c, prefix + n, kids, None) for n, c in reversed(children(module))])
             else:  # a leaf is done at once
-                nodes.append(Node(path, module, start, []))
+                nodes.append(Node(path, module, start, [], tensors))
                 if parent_kids is not None:
                     parent_kids.append(start)
 
@@ -249,8 +262,9 @@ class Tree:
         hit = {cls: name in class_names(cls) for cls in set(types)}  # a few classes, many modules
         index = list(itertools.compress(range(len(types)), map(hit.__getitem__, types)))
         groups: dict[tuple[object, object], list[int]] = {}
+        tree_nodes = self.nodes
         for i in index:
-            weight, bias = self.tensors(i)
+            weight, bias = tree_nodes[i].tensors or self.tensors(i)
             key = (_kind_key(weight), _kind_key(bias))
             group = groups.get(key)
             if group is None:

@@ -82,10 +82,10 @@ def _plan_child(
         has_own = protocol.has_init_weights(module)
     if not has_own or not builder.first_visit(module):
         return
-    managed = protocol.is_managed(module)
-    if managed and protocol.runs_generic(module):
+    if protocol.plans_inline(module):
         stack.append((index, None))
         return
+    managed = protocol.is_managed(module)
     prefix = builder.prefix + join(node.path, "")
     if managed:
         _dry_run(builder, module, prefix)

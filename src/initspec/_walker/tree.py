@@ -163,7 +163,7 @@ class Tree:
         of tuples, not recursion: each Python frame of a deep model (a chain of depth 100) would cost memory
         the interpreter maps and unmaps afresh on every walk (and a deep enough model a ``RecursionError``).
         """
-        nodes, params, buffers = self.nodes, self.params, self.buffers
+        nodes, params, buffers, names = self.nodes, self.params, self.buffers, self.names
         # (module, path, the parent's list of child indices, and (start, own child list) once entered)
         stack: list[tuple[nn.Module, str, list[int] | None, tuple[int, list[int]] | None]] = [
             (root, "", None, None)
@@ -180,7 +180,10 @@ class Tree:
             own = module._parameters
             tensors = None
             if own:
-                self._name_tensors(own, prefix, params)
+                for key, tensor in own.items():  # _name_tensors, inline: this runs once per module
+                    if tensor is not None and id(tensor) not in names:
+                        names[id(tensor)] = name = prefix + key
+                        params.append((name, tensor))
                 if "weight" in own and "bias" in own:  # a layer's (what tensors() would find there)
                     tensors = (own["weight"], own["bias"])
             if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
@@ -192,7 +195,8 @@ class Tree:
             if module._modules:
                 kids: list[int] = []
                 stack.append((module, path, parent_kids, (start, kids)))
-                stack.extend([(c, prefix + n, kids, None) for n, c in reversed(children(module))])
+                for n, c in reversed(children(module)):  # a loop, not a comprehension: no frame per module
+                    stack.append((c, prefix + n, kids, None))
             else:  # a leaf is done at once
                 nodes.append(Node(path, module, start, [], tensors))
                 if parent_kids is not None:

@@ -16,7 +16,7 @@ import torch
 
 from initspec import _maths as M
 from initspec import functional as F
-from initspec._shards import is_sharded, local_view, slice_of
+from initspec._shards import DENSE_TYPES, is_sharded, local_view, slice_of
 from initspec._walker.seeded import Base, Scale, Transform, fill_seeded, generator_for
 from initspec.configs import (
     INITIALIZERS,
@@ -98,7 +98,7 @@ def write_weight(init: InitializerConfig, tensor: torch.Tensor, seed: int | None
 
 def _plain(t: torch.Tensor) -> bool:
     """A dense tensor that torch.nn.init would fill with one direct ``normal_``/``uniform_`` call."""
-    return (type(t) is torch.Tensor or type(t) is torch.nn.Parameter) and t.numel() > 0
+    return type(t) in DENSE_TYPES and t.numel() > 0
 
 
 # -- unseeded fills: mmengine's draws, bit for bit --------------------------------------------------------
@@ -141,7 +141,7 @@ def kaiming_args(c: Any) -> tuple[float, str, str, str]:
 
 def _kaiming(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
     a, mode, nonlinearity, dist = kaiming_args(c)
-    if _plain(t):
+    if type(t) in DENSE_TYPES and t.numel() > 0:  # _plain, inline: once per layer
         M.draw(t, _kaiming_std(t.shape, a, mode, nonlinearity), dist, g)
     else:
         F.kaiming_(t, a, mode, nonlinearity, dist, generator=g)  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ class InitializerRegistry:
     def __init__(self) -> None:
         self._classes: dict[str, type[InitializerConfig]] = {}
         self._writers: dict[str, Writer | None] = {}
-        self._version = 0
+        self.version = 0  # bumped on every registration, so derived caches know when to rebuild
         self._adapter: TypeAdapter[Any] | None = None
         self._adapter_version = -1
         self._validate_one: Callable[[Any], Any] = _unbuilt
@@ -85,13 +85,13 @@ class InitializerRegistry:
             raise ValueError(msg)
         self._classes[name] = cls
         self._writers[name] = writer
-        self._version += 1
+        self.version += 1
 
     def remove(self, name: str) -> None:
         """Forget a registered type (for tests and plugin reloads)."""
         del self._classes[name]
         del self._writers[name]
-        self._version += 1
+        self.version += 1
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -112,12 +112,7 @@ class InitializerRegistry:
             msg = f"cannot attach a writer to unregistered initializer type {name!r}"
             raise KeyError(msg)
         self._writers[name] = writer
-        self._version += 1
-
-    @property
-    def version(self) -> int:
-        """Bumped on every registration, so derived caches know when to rebuild."""
-        return self._version
+        self.version += 1
 
     @property
     def union(self) -> Any:
@@ -135,20 +130,20 @@ class InitializerRegistry:
 
     def validate_many(self, items: list[object]) -> tuple[InitializerConfig, ...]:
         """Validate a list of configs straight through the current union (the ``parse_init_cfg`` hot path)."""
-        if self._adapter_version != self._version:
+        if self._adapter_version != self.version:
             self._refresh()
         result: tuple[InitializerConfig, ...] = self._validate_many(items)
         return result
 
     def _refresh(self) -> None:
         """Rebuild the union adapters if the registry changed since they were built."""
-        if self._adapter is not None and self._adapter_version == self._version:
+        if self._adapter is not None and self._adapter_version == self.version:
             return
         self._adapter = TypeAdapter(self.union)
         many: TypeAdapter[Any] = TypeAdapter(tuple[self.union, ...])  # type: ignore[name-defined]
         self._validate_one = self._adapter.validator.validate_python
         self._validate_many = many.validator.validate_python
-        self._adapter_version = self._version
+        self._adapter_version = self.version
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         classes = self._classes
@@ -160,7 +155,7 @@ class InitializerRegistry:
                 and type(value) in classes.values()
             ):
                 return value
-            if self._adapter_version != self._version:
+            if self._adapter_version != self.version:
                 self._refresh()
             return self._validate_one(value)
 

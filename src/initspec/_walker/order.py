@@ -22,6 +22,11 @@ from initspec.configs import InitializerConfig, PretrainedInit
 
 __all__ = ["plan_module"]
 
+_Todo = list[tuple[int, tuple[InitializerConfig, ...] | None]]
+"""What is left to plan: (node, None) enters a module; (node, configs) finishes one after its children (its own
+Pretrained configs, then its mark); (-1 - node, None) is a child to look at when its turn comes (an earlier
+sibling may have planned it already)."""
+
 
 def plan_module(builder: PlanBuilder, index: int) -> None:
     """Own non-Pretrained configs over the subtree, then the children, then own Pretrained configs.
@@ -30,9 +35,7 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
     per level of a deep model would cost memory the interpreter maps afresh on every run.
     """
     nodes = builder.tree.nodes
-    # (node, None) enters a module; (node, configs) finishes one after its children; (-1 - node, None) is a
-    # child still to be looked at, when its turn comes (an earlier sibling may have planned it already)
-    stack: list[tuple[int, tuple[InitializerConfig, ...] | None]] = [(index, None)]
+    stack: _Todo = [(index, None)]
     while stack:
         index, cfgs = stack.pop()
         if index < 0:
@@ -46,9 +49,7 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
             builder.marks.append(nodes[index].module)
 
 
-def _enter(
-    builder: PlanBuilder, index: int, stack: list[tuple[int, tuple[InitializerConfig, ...] | None]]
-) -> None:
+def _enter(builder: PlanBuilder, index: int, stack: _Todo) -> None:
     """Run the module's own non-Pretrained configs and queue its children, then its own end."""
     nodes = builder.tree.nodes
     node = nodes[index]
@@ -68,9 +69,7 @@ def _enter(
             stack.append((-1 - child, None))
 
 
-def _plan_child(
-    builder: PlanBuilder, index: int, stack: list[tuple[int, tuple[InitializerConfig, ...] | None]]
-) -> None:
+def _plan_child(builder: PlanBuilder, index: int, stack: _Todo) -> None:
     tree = builder.tree
     node = tree.nodes[index]
     module = node.module

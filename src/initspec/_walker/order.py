@@ -79,7 +79,7 @@ def _plan_child(builder: PlanBuilder, index: int, stack: _Todo) -> None:
         node = tree.nodes[index]
         module = node.module
         has_own = protocol.has_init_weights(module)
-    if not has_own or not builder.first_visit(module):
+    if not has_own or not protocol.first_visit(module, builder.visited):
         return
     if protocol.plans_inline(module):
         stack.append((index, None))

@@ -88,7 +88,7 @@ def _last_match_steps(op: MatchOp, tree: Tree, prefix: str, written: set[int], d
             written.add(key)
             name = names.get(key) or join(nodes[free].path, "weight")
             out.append(Step(prefix + name, weight, "weight", init, source))
-        done.mark(free)
+        parent[free + 1] = free  # node free is fully written (visited once per scan, so final)
         p -= 1
     return out
 
@@ -103,7 +103,10 @@ def _node_step(
 
 
 class _Written:
-    """Union-find over post-order positions: the last position at or before ``i`` not yet fully written."""
+    """Union-find over post-order positions: the last position at or before ``i`` not yet fully written.
+
+    The scan marks node ``i`` written by setting ``parent[i + 1] = i`` itself (inline: once per written node).
+    """
 
     def __init__(self, size: int) -> None:
         self.parent = list(range(size + 1))  # slot i + 1 is node i; slot 0 stands for "none left"
@@ -114,7 +117,3 @@ class _Written:
             parent[slot] = parent[parent[slot]]
             slot = parent[slot]
         return slot - 1
-
-    def mark(self, i: int) -> None:
-        """Node ``i``'s weight and bias are written (a node is visited once per scan, so this is final)."""
-        self.parent[i + 1] = i

@@ -24,9 +24,9 @@ __all__ = [
     "configs_and_lints",
     "configs_of",
     "configs_of_or_none",
+    "first_visit",
     "generic",
     "has_init_weights",
-    "init_flag",
     "is_init",
     "is_managed",
     "lints_of",
@@ -98,10 +98,16 @@ def is_init(module: nn.Module) -> bool:
     return bool(getattr(module, "is_init", False))
 
 
-def init_flag(module: nn.Module) -> bool | None:
-    """``is_init`` as a bool, or ``None`` for a module without the flag (one look-up for both questions)."""
+def first_visit(module: nn.Module, visited: set[int]) -> bool:
+    """False if ``module`` is initialized already, or has the flag and is in ``visited`` (planned already in
+    this run: its first ``init_weights`` sets ``is_init``, so a later parent skips it); else adds it there."""
     flag = getattr(module, "is_init", _NO_FLAG)
-    return None if flag is _NO_FLAG else bool(flag)
+    if flag is _NO_FLAG:  # no flag: planned wherever it is reached, as mmengine's initialize does
+        return True
+    if flag or id(module) in visited:
+        return False
+    visited.add(id(module))
+    return True
 
 
 def set_init(module: nn.Module, value: bool = True) -> None:

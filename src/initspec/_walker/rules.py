@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from initspec._errors import CheckpointError, InitPlanError, InitWarning, Problem, did_you_mean
-from initspec._walker import protocol
 from initspec._walker.checks import check_key, check_write
 from initspec._walker.external import supplies_module
 from initspec._walker.globs import candidates, expand, is_glob
@@ -61,7 +60,7 @@ class PlanBuilder:
         self.marks: list[nn.Module] = []
         self.unmatched: list[UnmatchedLayer] = []
         self.checkpoints: list[CheckpointRecord] = []
-        self._visited: set[int] = set()
+        self.visited: set[int] = set()  # modules with is_init planned in this run (protocol.first_visit)
         self.model_code: list[tuple[nn.Module, str, str | None]] = []
         self._passed: set[tuple[object, ...]] = set()
         self._seen: dict[tuple[object, ...], tuple[InitializerConfig, TensorKind]] = {}
@@ -73,17 +72,6 @@ class PlanBuilder:
     def add_call(self, step: CallStep) -> None:
         """A child's own ``init_weights``, run in its place in the order."""
         self.ops.append(step)
-
-    def first_visit(self, module: nn.Module) -> bool:
-        """False if ``module`` is initialized already, or (when it has ``is_init``) was planned already in
-        this run: its first ``init_weights`` sets ``is_init``, so a later parent skips it."""
-        flag = protocol.init_flag(module)
-        if flag is None:
-            return True
-        if flag or id(module) in self._visited:
-            return False
-        self._visited.add(id(module))
-        return True
 
     def expect_generic(self, module: nn.Module, where: str, problem: str | None) -> None:
         """``module``'s config is applied only if its model-code ``init_weights`` calls ``super()``."""

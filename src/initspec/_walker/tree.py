@@ -113,6 +113,22 @@ def _kind_key(tensor: torch.Tensor | None) -> object:
     return (kind.shape, kind.dtype) if kind.layout is None else kind
 
 
+def _layer_key(weight: torch.Tensor | None, bias: torch.Tensor | None) -> tuple[object, object]:
+    """``(_kind_key(weight), _kind_key(bias))``, in one call for a usual layer (this runs once per layer)."""
+    if (
+        weight is not None
+        and bias is not None
+        and weight.layout is torch.strided
+        and bias.layout is torch.strided
+        and weight.is_contiguous()
+        and bias.is_contiguous()
+        and not weight.is_inference()
+        and not bias.is_inference()
+    ):
+        return (weight.shape, weight.dtype), (bias.shape, bias.dtype)
+    return _kind_key(weight), _kind_key(bias)
+
+
 def _layout_problem(tensor: torch.Tensor) -> str | None:
     if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
         return None  # the common case: a contiguous tensor cannot be expanded
@@ -269,7 +285,7 @@ class Tree:
         tree_nodes = self.nodes
         for i in index:
             weight, bias = tree_nodes[i].tensors or self.tensors(i)
-            key = (_kind_key(weight), _kind_key(bias))
+            key = _layer_key(weight, bias)
             group = groups.get(key)
             if group is None:
                 groups[key] = [i]

@@ -81,10 +81,10 @@ def _plan_child(builder: PlanBuilder, index: int, stack: _Todo) -> None:
         has_own = protocol.has_init_weights(module)
     if not has_own or not protocol.first_visit(module, builder.visited):
         return
-    if protocol.plans_inline(module):
+    managed = protocol.is_managed(module)
+    if managed and protocol.runs_generic(module):
         stack.append((index, None))
         return
-    managed = protocol.is_managed(module)
     prefix = builder.prefix + join(node.path, "")
     if managed:
         _dry_run(builder, module, prefix)

@@ -32,7 +32,6 @@ __all__ = [
     "lints_of",
     "managed_types",
     "named_types",
-    "plans_inline",
     "register_managed",
     "runs_generic",
     "set_init",
@@ -149,23 +148,9 @@ def configs_of(module: nn.Module) -> tuple[InitializerConfig, ...]:
 
 
 def configs_and_lints(module: nn.Module) -> tuple[tuple[InitializerConfig, ...], list[Problem]]:
-    """:func:`configs_of` and :func:`lints_of` in one look-up (the walker's, once per module of a run)."""
-    state: _State | None = module.__dict__.get(_STATE)
-    if state is not None and state.error is None:  # the usual case, without _current's call
-        try:
-            if state.snapshot == getattr(module, "init_cfg", None):
-                return state.cfgs, state.lints
-        except Exception:  # a value whose comparison fails is treated as changed: _current parses it again
-            pass
+    """:func:`configs_of` and :func:`lints_of` in one look-up."""
     state = _current(module)
     return state.cfgs, state.lints
-
-
-def plans_inline(module: nn.Module) -> bool:
-    """:func:`is_managed` and :func:`runs_generic`: the walker plans the module's config in its parent's run."""
-    if not isinstance(module, _MANAGED[0]) or "init_weights" in module.__dict__:
-        return False
-    return bool(getattr(getattr(type(module), "init_weights", None), _GENERIC, False))  # runs_generic, inline
 
 
 def configs_of_or_none(module: nn.Module) -> tuple[InitializerConfig, ...] | None:

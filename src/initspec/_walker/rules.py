@@ -88,8 +88,7 @@ class PlanBuilder:
             source = Source("checkpoint", self.full(owner.path), index, name=cfg.checkpoint)
             self._load(owner.path, owner.module, cfg, source)
         elif isinstance(cfg, BaseInit) and cfg.layer:
-            where = self.prefix + owner.path if owner.path else self.prefix[:-1]  # self.full, inline
-            self._match_layers(node, cfg, Source("init_cfg", where, index))
+            self._match_layers(node, cfg, Source("init_cfg", self.full(owner.path), index))
         for j, override in enumerate(getattr(cfg, "override", ())):
             source = Source("override", self.full(owner.path), index, j, override.name)
             self._run_override(owner, cfg, override, source)

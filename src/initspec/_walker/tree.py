@@ -113,22 +113,6 @@ def _kind_key(tensor: torch.Tensor | None) -> object:
     return (kind.shape, kind.dtype) if kind.layout is None else kind
 
 
-def _layer_key(weight: torch.Tensor | None, bias: torch.Tensor | None) -> tuple[object, object]:
-    """``(_kind_key(weight), _kind_key(bias))``, in one call for a usual layer (this runs once per layer)."""
-    if (
-        weight is not None
-        and bias is not None
-        and weight.layout is torch.strided
-        and bias.layout is torch.strided
-        and weight.is_contiguous()
-        and bias.is_contiguous()
-        and not weight.is_inference()
-        and not bias.is_inference()
-    ):
-        return (weight.shape, weight.dtype), (bias.shape, bias.dtype)
-    return _kind_key(weight), _kind_key(bias)
-
-
 def _layout_problem(tensor: torch.Tensor) -> str | None:
     if tensor.layout is torch.strided and tensor.is_contiguous() and not tensor.is_inference():
         return None  # the common case: a contiguous tensor cannot be expanded
@@ -179,7 +163,7 @@ class Tree:
         of tuples, not recursion: each Python frame of a deep model (a chain of depth 100) would cost memory
         the interpreter maps and unmaps afresh on every walk (and a deep enough model a ``RecursionError``).
         """
-        nodes, params, buffers, names = self.nodes, self.params, self.buffers, self.names
+        nodes, params, buffers = self.nodes, self.params, self.buffers
         # (module, path, the parent's list of child indices, and (start, own child list) once entered)
         stack: list[tuple[nn.Module, str, list[int] | None, tuple[int, list[int]] | None]] = [
             (root, "", None, None)
@@ -196,10 +180,7 @@ class Tree:
             own = module._parameters
             tensors = None
             if own:
-                for key, tensor in own.items():  # _name_tensors, inline: this runs once per module
-                    if tensor is not None and id(tensor) not in names:
-                        names[id(tensor)] = name = prefix + key
-                        params.append((name, tensor))
+                self._name_tensors(own, prefix, params)
                 if "weight" in own and "bias" in own:  # a layer's (what tensors() would find there)
                     tensors = (own["weight"], own["bias"])
             if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
@@ -285,7 +266,7 @@ class Tree:
         tree_nodes = self.nodes
         for i in index:
             weight, bias = tree_nodes[i].tensors or self.tensors(i)
-            key = _layer_key(weight, bias)
+            key = (_kind_key(weight), _kind_key(bias))
             group = groups.get(key)
             if group is None:
                 groups[key] = [i]

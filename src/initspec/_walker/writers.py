@@ -141,12 +141,8 @@ def kaiming_args(c: Any) -> tuple[float, str, str, str]:
 
 def _kaiming(c: Any, t: torch.Tensor, g: torch.Generator | None) -> None:
     a, mode, nonlinearity, dist = kaiming_args(c)
-    if type(t) in DENSE_TYPES and t.numel() > 0:  # _plain, inline: once per layer
-        std = _kaiming_std(t.shape, a, mode, nonlinearity)
-        if dist == "normal":  # M.draw's usual case, inline
-            t.normal_(0, std, generator=g)
-        else:
-            M.draw(t, std, dist, g)
+    if _plain(t):
+        M.draw(t, _kaiming_std(t.shape, a, mode, nonlinearity), dist, g)
     else:
         F.kaiming_(t, a, mode, nonlinearity, dist, generator=g)  # type: ignore[arg-type]
 

@@ -18,13 +18,13 @@ from initspec._walker.context import ACTIVE
 from initspec._walker.rules import PlanBuilder
 from initspec._walker.steps import CallStep
 from initspec._walker.tree import join
-from initspec.configs import InitializerConfig, PretrainedInit
+from initspec.configs import PretrainedInit
 
 __all__ = ["plan_module"]
 
-_Todo = list[tuple[int, tuple[InitializerConfig, ...] | None]]
-"""What is left to plan: (node, None) enters a module; (node, configs) finishes one after its children (its own
-Pretrained configs, then its mark); (-1 - node, None) is a child to look at when its turn comes (an earlier
+_Todo = list[tuple[int, tuple[tuple[int, PretrainedInit], ...] | None]]
+"""What is left to plan: (node, None) enters a module; (node, loads) finishes one after its children (its own
+Pretrained entries, then its mark); (-1 - node, None) is a child to look at when its turn comes (an earlier
 sibling may have planned it already)."""
 
 
@@ -37,15 +37,14 @@ def plan_module(builder: PlanBuilder, index: int) -> None:
     nodes = builder.tree.nodes
     stack: _Todo = [(index, None)]
     while stack:
-        index, cfgs = stack.pop()
+        index, loads = stack.pop()
         if index < 0:
             _plan_child(builder, -1 - index, stack)
-        elif cfgs is None:
+        elif loads is None:
             _enter(builder, index, stack)
         else:
-            for i, cfg in enumerate(cfgs):
-                if isinstance(cfg, PretrainedInit):
-                    builder.run_cfg(index, cfg, i)
+            for i, cfg in loads:
+                builder.run_cfg(index, cfg, i)
             builder.marks.append(nodes[index].module)
 
 
@@ -53,16 +52,12 @@ def _enter(builder: PlanBuilder, index: int, stack: _Todo) -> None:
     """Run the module's own non-Pretrained configs and queue its children, then its own end."""
     nodes = builder.tree.nodes
     node = nodes[index]
-    cfgs, lints = protocol.configs_and_lints(node.module)
-    if lints:
-        builder.lint_cfgs(node.path, cfgs, lints)
-    loads = False
-    for i, cfg in enumerate(cfgs):
-        if isinstance(cfg, PretrainedInit):
-            loads = True
-        else:
-            builder.run_cfg(index, cfg, i)
-    stack.append((index, cfgs if loads else ()))
+    parsed = protocol.parsed(node.module)
+    if parsed.lints:
+        builder.lint_cfgs(node.path, parsed.cfgs, parsed.lints)
+    for i, cfg in parsed.rules:
+        builder.run_cfg(index, cfg, i)
+    stack.append((index, parsed.loads))
     for child in reversed(node.children):
         kid = nodes[child]
         if kid.children or protocol.has_init_weights(kid.module):  # a plain leaf layer has nothing to plan

@@ -12,16 +12,16 @@ import copy
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from torch import nn
 
 from initspec._errors import InitConfigError, InitWarning, Problem
-from initspec.configs import INITIALIZERS, InitializerConfig
+from initspec.configs import INITIALIZERS, InitializerConfig, PretrainedInit
 from initspec.registry import lint_init_cfg, parse_init_cfg
 
 __all__ = [
-    "configs_and_lints",
+    "Parsed",
     "configs_of",
     "configs_of_or_none",
     "first_visit",
@@ -32,6 +32,7 @@ __all__ = [
     "lints_of",
     "managed_types",
     "named_types",
+    "parsed",
     "register_managed",
     "runs_generic",
     "set_init",
@@ -48,11 +49,22 @@ _NO_FLAG: Final = object()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Parsed(NamedTuple):
+    """A parsed ``init_cfg``, shared by every module whose config is equal plain data (see ``_plain_key``)."""
+
+    cfgs: tuple[InitializerConfig, ...]
+    lints: list[Problem]
+    rules: tuple[tuple[int, InitializerConfig], ...]  # (entry, config) of the non-Pretrained entries
+    loads: tuple[tuple[int, PretrainedInit], ...]  # and of the Pretrained ones, which run after the children
+
+
+_NOTHING: Final = Parsed((), [], (), ())
+
+
 @dataclass(frozen=True)
 class _State:
     snapshot: object
-    cfgs: tuple[InitializerConfig, ...]
-    lints: list[Problem]
+    parsed: Parsed
     error: InitConfigError | None = None
 
 
@@ -130,7 +142,7 @@ def validate(module: nn.Module, raw: object) -> None:
     except InitConfigError as err:
         if runs_generic(module) or not has_init_weights(module):
             raise
-        module.__dict__[_STATE] = _State(copy.deepcopy(raw), (), [], err)
+        module.__dict__[_STATE] = _State(copy.deepcopy(raw), _NOTHING, err)
         if type(module) not in _WARNED_FREE_FORM:
             _WARNED_FREE_FORM.add(type(module))
             warnings.warn(
@@ -144,13 +156,7 @@ def validate(module: nn.Module, raw: object) -> None:
 
 def configs_of(module: nn.Module) -> tuple[InitializerConfig, ...]:
     """The module's configs as they are now (an in-place edit since the last parse is parsed again)."""
-    return _current(module).cfgs
-
-
-def configs_and_lints(module: nn.Module) -> tuple[tuple[InitializerConfig, ...], list[Problem]]:
-    """:func:`configs_of` and :func:`lints_of` in one look-up."""
-    state = _current(module)
-    return state.cfgs, state.lints
+    return parsed(module).cfgs
 
 
 def configs_of_or_none(module: nn.Module) -> tuple[InitializerConfig, ...] | None:
@@ -162,10 +168,12 @@ def configs_of_or_none(module: nn.Module) -> tuple[InitializerConfig, ...] | Non
 
 
 def lints_of(module: nn.Module) -> list[Problem]:
-    return _current(module).lints
+    return parsed(module).lints
 
 
-def _current(module: nn.Module) -> _State:
+def parsed(module: nn.Module) -> Parsed:
+    """The module's config as it is now, parsed and linted (an in-place edit since the last parse is parsed
+    again); raises the ``InitConfigError`` of a config that does not parse."""
     raw = getattr(module, "init_cfg", None)
     state: _State | None = module.__dict__.get(_STATE)
     try:
@@ -176,7 +184,7 @@ def _current(module: nn.Module) -> _State:
         state = _store(module, raw)
     if state.error is not None:
         raise state.error
-    return state
+    return state.parsed
 
 
 def named_types(raw: object) -> object:
@@ -207,20 +215,26 @@ def _type_name(cls: type) -> object:
 
 def _store(module: nn.Module, raw: object) -> _State:
     key = _plain_key(raw)
-    parsed = _PARSED.get(key) if key is not None else None
-    if parsed is None:
-        cfgs = parse_init_cfg(named_types(raw) or None)  # {} and [] configure nothing, as in mmengine
-        parsed = (cfgs, lint_init_cfg(cfgs))
+    shared = _PARSED.get(key) if key is not None else None
+    if shared is None:
+        shared = _parse(raw)
         if key is not None:
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.clear()
-            _PARSED[key] = parsed
-    state = _State(copy.deepcopy(raw), *parsed)
+            _PARSED[key] = shared
+    state = _State(copy.deepcopy(raw), shared)
     module.__dict__[_STATE] = state
     return state
 
 
-_PARSED: dict[tuple[int, str], tuple[tuple[InitializerConfig, ...], list[Problem]]] = {}
+def _parse(raw: object) -> Parsed:
+    cfgs = parse_init_cfg(named_types(raw) or None)  # {} and [] configure nothing, as in mmengine
+    rules = tuple((i, cfg) for i, cfg in enumerate(cfgs) if not isinstance(cfg, PretrainedInit))
+    loads = tuple((i, cfg) for i, cfg in enumerate(cfgs) if isinstance(cfg, PretrainedInit))
+    return Parsed(cfgs, lint_init_cfg(cfgs), rules, loads)
+
+
+_PARSED: dict[tuple[int, str], Parsed] = {}
 _PARSED_MAX: Final = 256
 _PLAIN: Final = (str, int, float, bool, type(None))
 

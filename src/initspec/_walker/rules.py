@@ -18,7 +18,7 @@ from initspec._walker.checks import check_key, check_write
 from initspec._walker.external import supplies_module
 from initspec._walker.globs import candidates, expand, is_glob
 from initspec._walker.steps import CallStep, Source, Step
-from initspec._walker.tree import Node, TensorKind, Tree, join, resolve_target, tensor_kind
+from initspec._walker.tree import LayerKind, Node, TensorKind, Tree, join, resolve_target, tensor_kind
 from initspec.checkpoint import extract_state_dict, load_checkpoint, match_state_dict
 from initspec.configs import BaseInit, InitializerConfig, Override, PretrainedInit
 from initspec.registry import lint_init_cfg
@@ -63,7 +63,7 @@ class PlanBuilder:
         self.visited: set[int] = set()  # modules with is_init planned in this run (protocol.first_visit)
         self.model_code: list[tuple[nn.Module, str, str | None]] = []
         self._passed: set[tuple[object, ...]] = set()
-        self._seen: dict[tuple[object, ...], tuple[InitializerConfig, TensorKind]] = {}
+        self._seen: dict[tuple[int, int], tuple[InitializerConfig, LayerKind]] = {}
 
     def full(self, path: str) -> str:
         """``path`` as seen from the model's root (nested ``init_weights`` calls plan a subtree)."""
@@ -96,17 +96,14 @@ class PlanBuilder:
     def _match_layers(self, node: int, cfg: BaseInit, source: Source) -> None:
         tree, lo = self.tree, self.tree.nodes[node].start
         found: list[Sequence[int]] = []
-        seen, key = self._seen, id(cfg)  # what _check looks up first, read here: nested rules repeat kinds
         for name in cfg.layer:
             hits, kinds = tree.layer_matches(name, lo, node)
             if not hits:
                 self.unmatched.append(UnmatchedLayer(source.label, name))
             found.append(hits)
-            for i, weight, bias in kinds:
-                if weight is not None and (key, id(weight), "weight") not in seen:
-                    self._check(i, weight, "weight", cfg, source)
-                if bias is not None and (key, id(bias), "bias") not in seen:
-                    self._check(i, bias, "bias", cfg, source)
+            for kind in kinds:
+                if (id(cfg), id(kind)) not in self._seen:  # nested rules repeat kinds: each is checked once
+                    self._check(kind, cfg, source, lo, node)
         indices = found[0] if len(found) == 1 else sorted(set().union(*found))
         if not indices and not cfg.override:
             self.lint(
@@ -115,25 +112,28 @@ class PlanBuilder:
             )
         self.ops.append(MatchOp(cfg, source, indices))
 
-    def _check(
-        self,
-        node: int,
-        kind: TensorKind,
-        role: Literal["weight", "bias"],
-        cfg: InitializerConfig,
-        source: Source,
-    ) -> None:
-        """``check_write`` of node ``node``'s weight or bias, once per verdict key (nested rules repeat them).
+    def _check(self, kind: LayerKind, cfg: BaseInit, source: Source, lo: int, hi: int) -> None:
+        """``check_write`` of a kind's weight and bias (a failure names the first such layer in ``[lo, hi]``).
 
         Equal configs are one object (see protocol) and each kind one object of the tree (``Tree.layer_matches``),
-        so a verdict is remembered by their ids (the caller looks there first); both objects are held, so no
-        id is reused during the plan.
+        so what was checked is remembered by their ids; both objects are held, so no id is reused in the plan.
         """
+        first = kind.first_in(lo, hi)
+        path = self.tree.nodes[first].path if first is not None else ""
+        if kind.weight is not None:
+            self._check_role(path, kind.weight, "weight", cfg, source)
+        if kind.bias is not None:
+            self._check_role(path, kind.bias, "bias", cfg, source)
+        self._seen[id(cfg), id(kind)] = (cfg, kind)
+
+    def _check_role(
+        self, path: str, kind: TensorKind, role: Literal["weight", "bias"], cfg: BaseInit, source: Source
+    ) -> None:
+        """One check per verdict key: equal configs, tensor kinds and roles share a verdict."""
         key = check_key(cfg, kind, role)
         if key not in self._passed:
-            check_write(join(self.tree.nodes[node].path, role), kind, role, cfg, source)
+            check_write(join(path, role), kind, role, cfg, source)
             self._passed.add(key)
-        self._seen[id(cfg), id(kind), role] = (cfg, kind)
 
     def _run_override(self, owner: Node, cfg: InitializerConfig, override: Override, source: Source) -> None:
         if not is_glob(override.name):

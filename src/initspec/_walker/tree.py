@@ -13,7 +13,18 @@ from torch import nn
 from initspec._errors import InitPlanError
 from initspec._shards import holds_no_data
 
-__all__ = ["Node", "TensorKind", "Tree", "along", "attr", "children", "class_names", "join", "resolve_target"]
+__all__ = [
+    "LayerKind",
+    "Node",
+    "TensorKind",
+    "Tree",
+    "along",
+    "attr",
+    "children",
+    "class_names",
+    "join",
+    "resolve_target",
+]
 
 _MISSING = object()
 
@@ -154,7 +165,7 @@ class Tree:
         self._post_order(root)
         self._by_path: dict[str, int] | None = None
         self._index: dict[str, list[int]] = {}
-        self._kinds: dict[str, list[tuple[TensorKind | None, TensorKind | None, list[int]]]] = {}
+        self._kinds: dict[str, list[LayerKind]] = {}
 
     def _post_order(self, root: nn.Module) -> None:
         """Visit the modules as ``nn.Module.apply`` does, with an explicit stack instead of recursion.
@@ -233,11 +244,9 @@ class Tree:
             node.tensors = (_tensor_attr(node, "weight"), _tensor_attr(node, "bias"))
         return node.tensors
 
-    def layer_matches(
-        self, name: str, lo: int, hi: int
-    ) -> tuple[Sequence[int], list[tuple[int, TensorKind | None, TensorKind | None]]]:
-        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches, and one of
-        those nodes per distinct (weight kind, bias kind) among them.
+    def layer_matches(self, name: str, lo: int, hi: int) -> tuple[Sequence[int], Sequence[LayerKind]]:
+        """Post-order indices in ``[lo, hi]`` of the modules a ``layer`` entry ``name`` matches, and the kinds
+        of (weight, bias) among them.
 
         Each kind is one object per tree and name, so a caller may remember a verdict by its ``id``.
         """
@@ -248,15 +257,9 @@ class Tree:
         if first == last:
             return [], []
         kinds = self._kinds[name]
-        if len(kinds) == 1 and kinds[0][2] is index:  # one kind: its first node in range is index[first]
-            weight, bias, _ = kinds[0]
-            return index[first:last], [(index[first], weight, bias)]
-        out = []
-        for weight, bias, nodes in kinds:
-            at = bisect.bisect_left(nodes, lo)
-            if at < len(nodes) and nodes[at] <= hi:
-                out.append((nodes[at], weight, bias))
-        return index[first:last], out
+        if len(kinds) == 1:  # one kind (the usual case): every match is of it
+            return index[first:last], kinds
+        return index[first:last], [kind for kind in kinds if kind.first_in(lo, hi) is not None]
 
     def _build_index(self, name: str) -> list[int]:
         types = [type(node.module) for node in self.nodes]
@@ -272,13 +275,13 @@ class Tree:
                 groups[key] = [i]
             else:
                 group.append(i)
-        kinds = []
         if len(groups) == 1:  # one kind (the usual case): its node list is the index itself
             groups = {key: index for key in groups}
+        kinds = []
         for nodes in groups.values():  # the kind itself is built once per group, from its first tensor
             weight, bias = self.tensors(nodes[0])
             kinds.append(
-                (
+                LayerKind(
                     None if weight is None else tensor_kind(weight),
                     None if bias is None else tensor_kind(bias),
                     nodes,
@@ -286,6 +289,19 @@ class Tree:
             )
         self._index[name], self._kinds[name] = index, kinds
         return index
+
+
+class LayerKind(NamedTuple):
+    """The layers of one ``layer`` name whose weights and biases are of one kind each (``None``: absent)."""
+
+    weight: TensorKind | None
+    bias: TensorKind | None
+    nodes: list[int]  # in post-order
+
+    def first_in(self, lo: int, hi: int) -> int | None:
+        """The first of :attr:`nodes` in ``[lo, hi]``, or ``None``."""
+        at = bisect.bisect_left(self.nodes, lo)
+        return self.nodes[at] if at < len(self.nodes) and self.nodes[at] <= hi else None
 
 
 def _tensor_attr(node: Node, name: str) -> torch.Tensor | None:

@@ -124,3 +124,22 @@ def test_verify_benchmark_runs_in_smoke_mode() -> None:
         in done.stdout
     )
     assert "| ViT (2 blocks, width 64) | 0.2 M | 32 |" in done.stdout
+
+
+def test_bytecode_benchmark_counts_both_contenders_per_unit() -> None:
+    """benchmarks/bytecode.py counts S and D per block or level for initspec and the plain loop; the plain
+    loop is its own unit (1.00) and initspec, which also walks and plans, executes more than it."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "bytecode.py"), "--smoke", "--top", "3"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| case | contender | instructions | Python calls | instructions / plain |" in done.stdout
+    rows = [
+        line.split("|")[1:-1]
+        for line in done.stdout.splitlines()
+        if line.startswith("| S (") or line.startswith("| D (")
+    ]
+    assert [row[1].strip() for row in rows] == ["initspec", "plain"] * 2
+    for ours, plain in (rows[0:2], rows[2:4]):
+        assert float(plain[4]) == 1.0 and float(ours[4]) > 1.0
+        assert int(ours[2]) > int(plain[2]) > 0
+    assert "tree.py:" in done.stdout  # the busiest functions name the walker's

@@ -78,7 +78,7 @@ def _plan_child(builder: PlanBuilder, index: int, stack: _Todo) -> None:
         return
     managed = protocol.is_managed(module)
     if managed and protocol.runs_generic(module):
-        stack.append((index, None))
+        _enter(builder, index, stack)  # planned inline, now: its turn has come
         return
     prefix = builder.prefix + join(node.path, "")
     if managed:

@@ -98,14 +98,20 @@ class _Level(BaseModule):
         self.next = inner
 
 
+def _chain(depth: int) -> _Level:
+    """``depth`` nested levels, built inside out (no recursion): level 1 is the root, level ``i`` sets ``i``."""
+    level: nn.Module | None = None
+    for value in range(depth, 0, -1):
+        level = _Level(value, level)
+    assert isinstance(level, _Level)
+    return level
+
+
 def test_a_model_deeper_than_the_recursion_limit_is_walked_with_a_stack() -> None:
     """The tree walk and the plan keep a stack of their own: a chain deeper than Python's recursion limit
     is planned and written, each level's layer by its own config, the last of those that cover it."""
     depth = sys.getrecursionlimit() + 200
-    level: nn.Module | None = None
-    for value in range(depth, 0, -1):  # built inside out: level 1 is the root
-        level = _Level(value, level)
-    assert isinstance(level, _Level)
+    level = _chain(depth)
     report = level.init_weights()
     assert len(report) == 2 * depth
     assert report.untouched() == []
@@ -113,14 +119,6 @@ def test_a_model_deeper_than_the_recursion_limit_is_walked_with_a_stack() -> Non
     assert [(f.path.count("next"), f.module.weight[0, 0].item(), f.module.bias[0].item()) for f in fcs] == [
         (value - 1, float(value), float(-value)) for value in range(1, depth + 1)
     ]
-
-
-def _chain(depth: int) -> _Level:
-    level: nn.Module | None = None
-    for value in range(depth, 0, -1):
-        level = _Level(value, level)
-    assert isinstance(level, _Level)
-    return level
 
 
 def test_work_on_nested_configs_grows_linearly_with_depth() -> None:

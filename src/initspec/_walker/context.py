@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from initspec._walker.tracking import WriteLog
     from initspec._walker.transaction import Journal
 
-__all__ = ["ACTIVE", "INSTALLED", "SCOPE", "UNSET", "Options", "Scope", "Unset", "resolve"]
+__all__ = ["ACTIVE", "INSTALLED", "SCOPE", "UNSET", "Options", "Scope", "Unset", "active", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,24 @@ class Options:
 
 
 ACTIVE: ContextVar[Options | None] = ContextVar("initspec_active", default=None)
+
+
+class active:  # lower case: it reads as a function, ``with active(options):``
+    """Make ``options`` those of the run in progress for the block, for nested ``init_weights`` calls inside it.
+
+    A class, not a generator-based context manager: every ``init_weights`` run enters it.
+    """
+
+    __slots__ = ("_options", "_token")
+
+    def __init__(self, options: Options | None) -> None:
+        self._options = options
+
+    def __enter__(self) -> None:
+        self._token = ACTIVE.set(self._options)
+
+    def __exit__(self, *exc: object) -> None:
+        ACTIVE.reset(self._token)
 
 
 class Unset:

@@ -7,15 +7,14 @@ shares all three, and logs its own writes as its steps, not as model code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 import torch
 from torch import nn
 
 from initspec._options import check_seed
 from initspec._walker import protocol
-from initspec._walker.context import ACTIVE, Options
+from initspec._walker.context import ACTIVE, Options, active
 from initspec._walker.coverage import check_complete
 from initspec._walker.external import add_later_load
 from initspec._walker.order import plan_module
@@ -142,25 +141,14 @@ def credit_of(step: Step) -> Credit:
     return step.init.type, init_args(step.init, step.role), str(step.source)
 
 
-@contextmanager
-def active(options: Options) -> Iterator[Options]:
-    """Make ``options`` those of the run in progress, for nested ``init_weights`` calls inside the block."""
-    token = ACTIVE.set(options)
-    try:
-        yield options
-    finally:
-        ACTIVE.reset(token)
-
-
 def run_outermost(builder: PlanBuilder, steps: list[Step | CallStep], seed: int | None, skip: bool) -> Calls:
     """Run ``steps`` as the outermost run: any exception leaves every tensor as it was."""
     journal = journal_for(steps)
     log = _new_log(builder, steps, journal)
     options = Options(seed, skip, builder.strict, builder.prefix, set(), log, journal, builder.loaded)
     calls: Calls = {}
-    token = ACTIVE.set(options)  # the options every nested init_weights inherits, until the run ends
     try:
-        with torch.no_grad():
+        with active(options), torch.no_grad():  # the options every nested init_weights inherits
             for step in steps:
                 if isinstance(step, Step):
                     if journal is not None and step.writes:
@@ -178,8 +166,6 @@ def run_outermost(builder: PlanBuilder, steps: list[Step | CallStep], seed: int 
         if journal is not None:
             journal.restore()
         raise
-    finally:
-        ACTIVE.reset(token)
     return calls
 
 

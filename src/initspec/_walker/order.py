@@ -14,7 +14,7 @@ from torch import nn
 
 from initspec._errors import InitPlanError, InitSpecError, InitWarning
 from initspec._walker import protocol
-from initspec._walker.context import ACTIVE
+from initspec._walker.context import ACTIVE, active
 from initspec._walker.rules import PlanBuilder
 from initspec._walker.steps import CallStep
 from initspec._walker.tree import join
@@ -89,16 +89,13 @@ def _plan_child(builder: PlanBuilder, index: int, stack: _Todo) -> None:
 
 def _call_nested(module: nn.Module, prefix: str) -> None:
     """Call a child's own ``init_weights`` as mmengine does, passing the active options down by context."""
-    active = ACTIVE.get()
-    token = ACTIVE.set(active.nested(prefix) if active is not None else None)
-    try:
-        if active is not None and active.log is not None:
-            with active.log.running(prefix[:-1], module):
+    outer = ACTIVE.get()
+    with active(outer.nested(prefix) if outer is not None else None):
+        if outer is not None and outer.log is not None:
+            with outer.log.running(prefix[:-1], module):
                 module.init_weights()  # type: ignore[operator]
         else:
             module.init_weights()  # type: ignore[operator]
-    finally:
-        ACTIVE.reset(token)
 
 
 def _dry_run(builder: PlanBuilder, module: nn.Module, prefix: str) -> None:

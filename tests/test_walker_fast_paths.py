@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import math
 import sys
+import types as pytypes
 from collections.abc import Sequence
 
 import pytest
@@ -132,3 +133,34 @@ def test_work_on_nested_configs_grows_linearly_with_depth() -> None:
     per_level = {depth: n / depth for depth, n in calls.items()}
     assert per_level[200] == pytest.approx(per_level[100], rel=0.05)
     assert per_level[400] == pytest.approx(per_level[100], rel=0.05)
+
+
+def _reachable_types(root: object) -> set[type]:
+    """The types of the objects reachable from ``root``, not looking inside tensors, modules or functions."""
+    stop = (torch.Tensor, nn.Module, pytypes.FunctionType, pytypes.ModuleType, type)
+    seen, todo, found = {id(root)}, [root], set()
+    while todo:
+        obj = todo.pop()
+        found.add(type(obj))
+        if isinstance(obj, stop):
+            continue
+        for ref in gc.get_referents(obj):
+            if id(ref) not in seen:
+                seen.add(id(ref))
+                todo.append(ref)
+    return found
+
+
+def test_a_report_keeps_the_last_writes_not_the_plan() -> None:
+    """After a run the report holds the last writes and the tensors, so the tree and the plan are freed."""
+    from initspec._walker.initplan import InitPlan
+    from initspec._walker.rules import PlanBuilder
+    from initspec._walker.steps import Step
+    from initspec._walker.tree import Node
+
+    net = _Net(dict(type="Kaiming", layer="Linear"), [nn.Linear(2, 2), nn.Linear(2, 3)])
+    report = net.init_weights()
+    held = _reachable_types(report)
+    assert Step in held  # what the records are read from, before they are first read
+    assert not held & {InitPlan, PlanBuilder, Tree, Node, nn.Linear, _Net}
+    assert report["layers.1.bias"].shape == (3,) and report["layers.1.bias"].initializer == "Kaiming"

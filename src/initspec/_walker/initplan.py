@@ -7,7 +7,9 @@ shares all three, and logs its own writes as its steps, not as model code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
+from functools import partial
 
 import torch
 from torch import nn
@@ -80,7 +82,7 @@ class InitPlan:
             require_seed_for_shards(steps)
         outer = ACTIVE.get()
         if outer is None:
-            self._calls = run_outermost(builder, steps, seed, skip_overwritten)
+            self._calls.update(run_outermost(builder, steps, seed, skip_overwritten))
         else:
             run_nested(builder, steps, seed, skip_overwritten, outer)
         if not builder.tree.meta_only():  # a meta model is only planned: init_weights must run again
@@ -91,29 +93,46 @@ class InitPlan:
         """The report :meth:`apply` returns, computed from the plan alone (no tensor values are read)."""
         builder = self._builder
         name = type(builder.tree.root).__name__
-        return InitReport(self._records, tuple(builder.unmatched), tuple(builder.checkpoints), name)
+        return InitReport(self._records(), tuple(builder.unmatched), tuple(builder.checkpoints), name)
 
-    def _records(self) -> dict[str, ParamRecord]:
-        last: dict[str, Credit] = {}
-        described: dict[tuple[int, str, int], Credit] = {}
-        for step in self.effective_steps():
-            if isinstance(step, Step):
-                key = (id(step.init), step.role, id(step.source))
-                if key not in described:
-                    described[key] = credit_of(step)
-                last[step.name] = described[key]
-            elif id(step) in self._calls:
-                last.update(self._calls[id(step)])
-            else:  # not run yet: everything under the child may be written by its code
-                last.update(dict.fromkeys(step.covers, ("init_weights", {}, str(step.source))))
-        prefix, records, tree = self._builder.prefix, {}, self._builder.tree
-        for tensors, buffer in ((tree.params, False), (tree.buffers, True)):
-            for name, tensor in tensors:
-                kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
-                records[prefix + name] = ParamRecord(
-                    prefix + name, tuple(tensor.shape), kind, args, source, buffer
-                )
-        return records
+    def _records(self) -> Callable[[], dict[str, ParamRecord]]:
+        """The report's records, built when first read, from the last writes and the tensors alone.
+
+        Once the last writes are known, the report holds only them, not the plan: the tree's nodes, the
+        index and the operations are freed when the run ends, so the collector never scans them.
+        """
+        tree = self._builder.tree
+        steps = self._last if self._last is not None else self.effective_steps
+        return partial(_records, steps, self._calls, tree.params, tree.buffers, self._builder.prefix)
+
+
+def _records(
+    steps: list[Step | CallStep] | Callable[[], list[Step | CallStep]],
+    calls: Calls,
+    params: list[tuple[str, torch.Tensor]],
+    buffers: list[tuple[str, torch.Tensor]],
+    prefix: str,
+) -> dict[str, ParamRecord]:
+    last: dict[str, Credit] = {}
+    described: dict[tuple[int, str, int], Credit] = {}
+    for step in steps if isinstance(steps, list) else steps():
+        if isinstance(step, Step):
+            key = (id(step.init), step.role, id(step.source))
+            if key not in described:
+                described[key] = credit_of(step)
+            last[step.name] = described[key]
+        elif id(step) in calls:
+            last.update(calls[id(step)])
+        else:  # not run yet: everything under the child may be written by its code
+            last.update(dict.fromkeys(step.covers, ("init_weights", {}, str(step.source))))
+    records = {}
+    for tensors, buffer in ((params, False), (buffers, True)):
+        for name, tensor in tensors:
+            kind, args, source = last.get(prefix + name, ("", {}, "untouched"))
+            records[prefix + name] = ParamRecord(
+                prefix + name, tuple(tensor.shape), kind, args, source, buffer
+            )
+    return records
 
 
 def plan_tree(

@@ -164,3 +164,38 @@ def test_a_report_keeps_the_last_writes_not_the_plan() -> None:
     assert Step in held  # what the records are read from, before they are first read
     assert not held & {InitPlan, PlanBuilder, Tree, Node, nn.Linear, _Net}
     assert report["layers.1.bias"].shape == (3,) and report["layers.1.bias"].initializer == "Kaiming"
+
+
+class _Unhashable(nn.Linear):
+    """A layer class that defines ``__eq__`` and so, in Python, no ``__hash__`` (torch's own
+    ``named_modules`` cannot walk it; the walker still does)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unhashable) and self.in_features == other.in_features
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _EqualByWidth(nn.Linear):
+    """Hashable, but two of one width are equal: a set of them has fewer members than the modules."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _EqualByWidth) and self.in_features == other.in_features
+
+    def __hash__(self) -> int:
+        return self.in_features
+
+
+def test_the_walk_visits_children_as_named_children_does() -> None:
+    """Unhashable modules, modules equal by ``__eq__``, a module twice in one parent and a ``None`` child."""
+    shared = nn.Linear(2, 2)
+    parent = nn.Module()
+    parent.a, parent.b = _EqualByWidth(2, 2), _EqualByWidth(2, 2)  # equal to each other, distinct modules
+    parent.c, parent.d = shared, shared  # one module twice: visited once, under its first name
+    parent.e = None
+    parent.f = nn.Sequential(_Unhashable(2, 3), _Unhashable(2, 3))
+    tree = Tree(parent)
+    assert [node.path for node in tree.nodes] == ["a", "b", "c", "f.0", "f.1", "f", ""]
+    assert [name for name, _ in tree.params] == [
+        f"{layer}.{role}" for layer in ("a", "b", "c", "f.0", "f.1") for role in ("weight", "bias")
+    ]

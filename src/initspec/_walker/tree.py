@@ -87,8 +87,11 @@ def children(module: nn.Module) -> Reversible[tuple[str, nn.Module]]:
     modules = module._modules
     if not modules:
         return ()
-    ids = set(map(id, modules.values()))
-    if len(ids) == len(modules) and id(None) not in ids:  # the usual case, checked in C
+    try:
+        distinct = set(modules.values())  # modules hash by identity unless a class says otherwise
+    except TypeError:  # a module class with __eq__ and no __hash__: the identity check below
+        distinct = set()
+    if len(distinct) == len(modules) and None not in distinct:  # the usual case, checked in C
         return modules.items()  # type: ignore[return-value]
     seen: set[int] = set()
     out = []
@@ -136,6 +139,9 @@ def _layout_problem(tensor: torch.Tensor) -> str | None:
     return None
 
 
+_NO_CHILDREN: list[int] = []  # a leaf's (shared: nothing appends to a leaf's list)
+
+
 class Node:
     """One visit of ``nn.Module.apply``: a module, its path, and the start of its post-order subtree."""
 
@@ -174,24 +180,27 @@ class Tree:
         of tuples, not recursion: each Python frame of a deep model (a chain of depth 100) would cost memory
         the interpreter maps and unmaps afresh on every walk (and a deep enough model a ``RecursionError``).
         """
-        nodes, params, buffers = self.nodes, self.params, self.buffers
-        # (module, path, the parent's list of child indices, and (start, own child list) once entered)
-        stack: list[tuple[nn.Module, str, list[int] | None, tuple[int, list[int]] | None]] = [
-            (root, "", None, None)
+        nodes, params, buffers, names = self.nodes, self.params, self.buffers, self.names
+        # (module, path, the parent's list of child indices, own child list once entered, start once entered)
+        stack: list[tuple[nn.Module, str, list[int] | None, list[int] | None, int]] = [
+            (root, "", None, None, 0)
         ]
         while stack:
-            module, path, parent_kids, entered = stack.pop()
-            if entered is not None:  # every child is done: the node itself, in post-order
-                nodes.append(Node(path, module, entered[0], entered[1]))
+            module, path, parent_kids, kids, start = stack.pop()
+            if kids is not None:  # every child is done: the node itself, in post-order
                 if parent_kids is not None:
-                    parent_kids.append(len(nodes) - 1)
+                    parent_kids.append(len(nodes))
+                nodes.append(Node(path, module, start, kids))
                 continue
             start = len(nodes)
-            prefix = f"{path}." if path else ""
+            prefix = path + "." if path else ""
             own = module._parameters
             tensors = None
             if own:
-                self._name_tensors(own, prefix, params)
+                for key, tensor in own.items():  # inline: most modules have a parameter or two
+                    if tensor is not None and (tid := id(tensor)) not in names:
+                        names[tid] = name = prefix + key
+                        params.append((name, tensor))
                 if "weight" in own and "bias" in own:  # a layer's (what tensors() would find there)
                     tensors = (own["weight"], own["bias"])
             if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight
@@ -201,22 +210,22 @@ class Tree:
                 )
                 self._name_tensors(kept, prefix, buffers)
             if module._modules:
-                kids: list[int] = []
-                stack.append((module, path, parent_kids, (start, kids)))
+                kids = []
+                stack.append((module, path, parent_kids, kids, start))
                 for n, c in reversed(children(module)):  # a loop, not a comprehension: no frame per module
-                    stack.append((c, prefix + n, kids, None))
+                    stack.append((c, prefix + n, kids, None, 0))
             else:  # a leaf is done at once
-                nodes.append(Node(path, module, start, [], tensors))
                 if parent_kids is not None:
                     parent_kids.append(start)
+                nodes.append(Node(path, module, start, _NO_CHILDREN, tensors))
 
     def _name_tensors(
         self, tensors: dict[str, Any], prefix: str, out: list[tuple[str, torch.Tensor]]
     ) -> None:
         names = self.names
         for key, tensor in tensors.items():
-            if tensor is not None and id(tensor) not in names:
-                names[id(tensor)] = name = prefix + key
+            if tensor is not None and (tid := id(tensor)) not in names:
+                names[tid] = name = prefix + key
                 out.append((name, tensor))
 
     def meta_only(self) -> bool:

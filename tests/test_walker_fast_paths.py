@@ -199,3 +199,35 @@ def test_the_walk_visits_children_as_named_children_does() -> None:
     assert [name for name, _ in tree.params] == [
         f"{layer}.{role}" for layer in ("a", "b", "c", "f.0", "f.1") for role in ("weight", "bias")
     ]
+
+
+class _WithInitWeightsMeta(type):
+    def init_weights(cls) -> None:
+        """A metaclass method: the class has it, its instances do not."""
+
+
+class _MetaLayer(nn.Linear, metaclass=_WithInitWeightsMeta):
+    pass
+
+
+class _InheritsInitWeights(_Net):
+    pass
+
+
+def test_has_init_weights_answers_as_hasattr() -> None:
+    """Looking along the MRO gives ``hasattr``'s answer: inherited, per instance, or none (a metaclass's
+    method is the class's, not its instances')."""
+    from initspec._walker.protocol import has_init_weights
+
+    per_instance = nn.Linear(2, 2)
+    per_instance.__dict__["init_weights"] = lambda: None
+    modules = [
+        nn.Linear(2, 2),
+        nn.Sequential(),
+        _Net(None, []),
+        _InheritsInitWeights(None, []),
+        per_instance,
+        _MetaLayer(2, 2),
+    ]
+    assert [has_init_weights(m) for m in modules] == [hasattr(m, "init_weights") for m in modules]
+    assert [has_init_weights(m) for m in modules] == [False, False, True, True, True, False]

@@ -94,8 +94,15 @@ def generic(fn: F) -> F:
 
 
 def has_init_weights(module: nn.Module) -> bool:
-    """``hasattr(module, "init_weights")`` without ``nn.Module.__getattr__`` raising for plain layers."""
-    return hasattr(type(module), "init_weights") or "init_weights" in module.__dict__
+    """``hasattr(module, "init_weights")`` as mmengine asks it, without an ``AttributeError`` per plain layer.
+
+    An instance sees the attributes of the classes along its MRO and its own ``__dict__`` (not its
+    metaclass's), so looking there gives ``hasattr``'s answer without ``nn.Module.__getattr__`` raising.
+    """
+    for cls in type(module).__mro__:
+        if "init_weights" in cls.__dict__:
+            return True
+    return "init_weights" in module.__dict__
 
 
 def runs_generic(module: nn.Module) -> bool:

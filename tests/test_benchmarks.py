@@ -143,3 +143,16 @@ def test_bytecode_benchmark_counts_both_contenders_per_unit() -> None:
         assert float(plain[4]) == 1.0 and float(ours[4]) > 1.0
         assert int(ours[2]) > int(plain[2]) > 0
     assert "tree.py:" in done.stdout  # the busiest functions name the walker's
+
+
+def test_ab_benchmark_times_two_versions_in_one_process() -> None:
+    """benchmarks/ab.py imports a second copy of initspec beside the first and times both and the plain loop."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "ab.py"), "--smoke", "--base-dir", str(ROOT / "src")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| contender | µs per level | ratio to plain |" in done.stdout
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[3] for line in done.stdout.splitlines() if "| " in line
+    }
+    assert float(rows["plain"]) == 1.0 and float(rows["new"]) > 0 and float(rows["old"]) > 0
+    assert "new / old: " in done.stdout

@@ -6,14 +6,15 @@ change of a few percent. Here the revision's ``src/initspec`` is copied out of g
 ``init_weights`` and the plain loop are timed in rotation, each sample after ``gc.collect()`` (as ``run.py``
 does). The spread of new/old between runs is about ±1% at 601 samples.
 
-``--loop SECONDS`` instead runs only the working tree's ``init_weights`` in that loop, for a sampling profiler
+``--warm`` leaves out the ``gc.collect()``: after one, the interpreter's free lists are empty and the caches
+cold, which costs allocation-heavy code more than the plain loop. ``--loop SECONDS`` instead runs only the working tree's ``init_weights`` in that loop, for a sampling profiler
 (docs/performance.md)::
 
     py-spy record -r 1500 -f raw -o profile.txt -- python benchmarks/ab.py --loop 60
 
 Usage::
 
-    python benchmarks/ab.py [--base REV | --base-dir SRC] [--case D|S] [--samples N] [--smoke]
+    python benchmarks/ab.py [--base REV | --base-dir SRC] [--case D|S] [--samples N] [--warm] [--smoke]
 """
 
 from __future__ import annotations
@@ -69,8 +70,11 @@ def build(case: str, flavour: Flavour, size: int) -> nn.Module:
     return chain(flavour, depth=size, width=64) if case == "D" else blocks(flavour, n=size, width=64)
 
 
-def compare(contenders: list[tuple[str, Callable[[], object], nn.Module]], samples: int) -> dict[str, float]:
-    """The median seconds of each contender, timed in rotation, each sample after a reset and ``gc.collect()``."""
+def compare(
+    contenders: list[tuple[str, Callable[[], object], nn.Module]], samples: int, *, collect: bool = True
+) -> dict[str, float]:
+    """The median seconds of each contender, timed in rotation, each sample after a reset and (unless
+    ``collect`` is false) ``gc.collect()``."""
     for _, run, model in contenders:
         reset_init(model)
         run()
@@ -79,7 +83,8 @@ def compare(contenders: list[tuple[str, Callable[[], object], nn.Module]], sampl
         shift = i % len(contenders)
         for key, run, model in contenders[shift:] + contenders[:shift]:
             reset_init(model)
-            gc.collect()
+            if collect:
+                gc.collect()
             start = time.perf_counter()
             run()
             times[key].append(time.perf_counter() - start)
@@ -93,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", choices=("D", "S"), default="D")
     parser.add_argument("--samples", type=int, default=601)
     parser.add_argument("--loop", type=float, metavar="SECONDS", help="only run the working tree's code")
+    parser.add_argument("--warm", action="store_true", help="no gc.collect() before each sample")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
@@ -113,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
             ("new", new.init_weights, new),
             ("old", old.init_weights, old),
         ]
-        median = compare(contenders, samples)
+        median = compare(contenders, samples, collect=not args.warm)
     unit = "level" if args.case == "D" else "block"
-    print(f"case {args.case}, {size} {unit}s, {samples} samples each, old = {args.base_dir or args.base}")
+    after = "a reset" if args.warm else "a reset and gc.collect()"
+    print(
+        f"case {args.case}, {size} {unit}s, {samples} samples each after {after}, old = {args.base_dir or args.base}"
+    )
     print(f"| contender | µs per {unit} | ratio to plain |")
     print("|---|---|---|")
     for key, seconds in median.items():

@@ -180,7 +180,7 @@ class Tree:
         of tuples, not recursion: each Python frame of a deep model (a chain of depth 100) would cost memory
         the interpreter maps and unmaps afresh on every walk (and a deep enough model a ``RecursionError``).
         """
-        nodes, params, buffers, names = self.nodes, self.params, self.buffers, self.names
+        nodes, params, buffers = self.nodes, self.params, self.buffers
         # (module, path, the parent's list of child indices, own child list once entered, start once entered)
         stack: list[tuple[nn.Module, str, list[int] | None, list[int] | None, int]] = [
             (root, "", None, None, 0)
@@ -197,10 +197,7 @@ class Tree:
             own = module._parameters
             tensors = None
             if own:
-                for key, tensor in own.items():  # inline: most modules have a parameter or two
-                    if tensor is not None and (tid := id(tensor)) not in names:
-                        names[tid] = name = prefix + key
-                        params.append((name, tensor))
+                self._name_tensors(own, prefix, params)
                 if "weight" in own and "bias" in own:  # a layer's (what tensors() would find there)
                     tensors = (own["weight"], own["bias"])
             if module._buffers:  # the persistent ones: a non-persistent buffer is derived state, not a weight

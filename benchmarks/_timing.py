@@ -54,8 +54,11 @@ class Row:
         return data
 
 
-def round_robin(contenders: Sequence[Contender], repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each contender, one sample per repeat, after one untimed warm-up each."""
+def round_robin(
+    contenders: Sequence[Contender], repeats: int, *, collect: bool = True
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one sample per repeat, after one untimed warm-up each; each sample
+    after its reset and (unless ``collect`` is false) ``gc.collect()``."""
     for contender in contenders:
         contender.reset()
         contender.run()
@@ -63,13 +66,14 @@ def round_robin(contenders: Sequence[Contender], repeats: int) -> dict[str, list
     for repeat in range(repeats):
         shift = repeat % len(contenders)
         for contender in [*contenders[shift:], *contenders[:shift]]:
-            samples[contender.key].append(_sample(contender))
+            samples[contender.key].append(_sample(contender, collect))
     return samples
 
 
-def _sample(contender: Contender) -> float:
+def _sample(contender: Contender, collect: bool = True) -> float:
     contender.reset()
-    gc.collect()
+    if collect:
+        gc.collect()
     if contender.number > 1:  # timeit's loop, which also keeps gc off while it runs
         return timeit.Timer(contender.run).timeit(contender.number) / contender.number
     start = time.perf_counter()

@@ -30,7 +30,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -39,6 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _models import INITSPEC, Flavour, blocks, chain, linears, plain_init, reset_init
+from _timing import Contender, round_robin
 from torch import nn
 
 HERE = Path(__file__).resolve().parent
@@ -70,27 +70,6 @@ def build(case: str, flavour: Flavour, size: int) -> nn.Module:
     return chain(flavour, depth=size, width=64) if case == "D" else blocks(flavour, n=size, width=64)
 
 
-def compare(
-    contenders: list[tuple[str, Callable[[], object], nn.Module]], samples: int, *, collect: bool = True
-) -> dict[str, float]:
-    """The median seconds of each contender, timed in rotation, each sample after a reset and (unless
-    ``collect`` is false) ``gc.collect()``."""
-    for _, run, model in contenders:
-        reset_init(model)
-        run()
-    times: dict[str, list[float]] = {key: [] for key, _, _ in contenders}
-    for i in range(samples):
-        shift = i % len(contenders)
-        for key, run, model in contenders[shift:] + contenders[:shift]:
-            reset_init(model)
-            if collect:
-                gc.collect()
-            start = time.perf_counter()
-            run()
-            times[key].append(time.perf_counter() - start)
-    return {key: statistics.median(values) for key, values in times.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="HEAD", help="the git revision to compare with (default HEAD)")
@@ -115,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         old = build(args.case, copy_base(args.base, args.base_dir, Path(tmp)), size)
         contenders = [
-            ("plain", partial(plain_init, linears(new)), new),
-            ("new", new.init_weights, new),
-            ("old", old.init_weights, old),
+            Contender("plain", partial(plain_init, linears(new)), partial(reset_init, new)),
+            Contender("new", new.init_weights, partial(reset_init, new)),
+            Contender("old", old.init_weights, partial(reset_init, old)),
         ]
-        median = compare(contenders, samples, collect=not args.warm)
+        times = round_robin(contenders, samples, collect=not args.warm)
+    median = {key: statistics.median(values) for key, values in times.items()}
     unit = "level" if args.case == "D" else "block"
     after = "a reset" if args.warm else "a reset and gc.collect()"
     print(
